@@ -1,0 +1,2 @@
+export { connect } from './connect.js';
+export { wrapSession } from './wrap-session.js';

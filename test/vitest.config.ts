@@ -1,0 +1,13 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    // Child processes (not worker threads) so c8 collects coverage through NODE_V8_COVERAGE,
+    // and two of them: the machine has two cores.
+    pool: 'forks',
+    poolOptions: { forks: { maxForks: 2, minForks: 1, execArgv: ['--expose-gc'] } },
+    testTimeout: 20_000,
+    hookTimeout: 20_000,
+  },
+});
