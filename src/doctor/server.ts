@@ -68,6 +68,15 @@ const routes: Record<string, Route> = {
       stream.end('uploaded');
     });
   },
+  '/graceful': (stream) => {
+    // Close the session gracefully (GOAWAY, no error) while the client is still uploading.
+    stream.session?.close();
+    stream.resume();
+    stream.on('end', () => {
+      stream.respond({ ':status': 200 });
+      stream.end('finished after close');
+    });
+  },
   '/goaway': (stream) => {
     // Refuse every stream after this one, then finish this one normally.
     stream.session?.goaway(NGHTTP2_NO_ERROR, stream.id);
