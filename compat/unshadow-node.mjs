@@ -1,0 +1,13 @@
+// The node22/node24/node26 devDependencies (the `node` package under aliases) each declare a
+// `node` bin, and npm links one of them as node_modules/.bin/node. npm puts that folder first on
+// PATH for every script, so `npm test` would silently run on Node 22 instead of the Node that
+// runs npm. Run from `prepare`: removes that link (and its Windows shims), nothing else.
+import { existsSync, readlinkSync, rmSync } from 'node:fs';
+
+const bin = 'node_modules/.bin';
+let target = '';
+try { target = readlinkSync(`${bin}/node`); } catch { /* no link, or not a symlink */ }
+if (/node2\d[\\/]bin/.test(target) || existsSync(`${bin}/node.cmd`)) {
+  for (const name of ['node', 'node.cmd', 'node.ps1']) rmSync(`${bin}/${name}`, { force: true });
+  console.log(`removed ${bin}/node (${target || 'shim'}): npm scripts run on ${process.env.npm_node_execpath ?? 'the Node that runs npm'}`);
+}
