@@ -2,6 +2,8 @@ import http2 from 'node:http2';
 import { promisify } from 'node:util';
 import { wrapSession } from './wrap-session.js';
 
+type Connect = typeof http2.connect;
+
 /**
  * `http2.connect()` with AsyncLocalStorage context kept: every event of a stream returned by
  * `session.request()` runs in the context that was active when `request()` was called, and
@@ -23,19 +25,25 @@ import { wrapSession } from './wrap-session.js';
  * });
  * ```
  */
-export const connect = function connect(authority: unknown, options?: unknown, listener?: unknown) {
+export const connect = withPromisifiedForm(function connect(authority: unknown, options?: unknown, listener?: unknown) {
   // Looked up per call, not at import: another patch of http2.connect (an APM agent, our own
   // register) keeps working underneath, and a wrapped session is left as it is.
   return wrapSession(Reflect.apply(http2.connect, http2, arguments) as http2.ClientHttp2Session);
-} as typeof http2.connect;
+} as Connect);
 
-// Node gives `connect` a promisified form that resolves once the session is connected.
-if (promisify.custom in http2.connect) {
-  Object.defineProperty(connect, promisify.custom, {
-    configurable: true,
-    value: (authority: string | URL, options?: http2.ClientSessionOptions) =>
-      new Promise<http2.ClientHttp2Session>((resolve) => {
-        const session = connect(authority, options, () => resolve(session));
-      }),
-  });
+/**
+ * Gives a `connect` replacement the promisified form Node defines on `http2.connect` (resolving
+ * once the session is connected), built on the replacement itself. Only where the runtime has one.
+ */
+export function withPromisifiedForm(replacement: Connect, original: Connect = http2.connect): Connect {
+  if (promisify.custom in original) {
+    Object.defineProperty(replacement, promisify.custom, {
+      configurable: true,
+      value: (authority: string | URL, options?: http2.ClientSessionOptions) =>
+        new Promise<http2.ClientHttp2Session>((resolve) => {
+          const session = replacement(authority, options, () => resolve(session));
+        }),
+    });
+  }
+  return replacement;
 }

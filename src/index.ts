@@ -1,2 +1,3 @@
 export { connect } from './connect.js';
+export { patchHttp2, unpatchHttp2 } from './patch.js';
 export { wrapSession } from './wrap-session.js';

@@ -33,9 +33,11 @@ export function requestInScope(request: Request, session: ClientHttp2Session, ar
 
 /** Installed as a wrapped session's own `request`; shared by every session. */
 function request(this: WrappedSession, headers?: unknown, options?: unknown): ClientHttp2Stream {
-  return requestInScope(this[kOriginalRequest] as Request, this, arguments);
+  const original = this[kOriginalRequest] as Request & { [kShim]?: boolean };
+  // Beneath us is the active register patch (from either module copy): it scopes the request once.
+  if (original[kShim] === true) return Reflect.apply(original, this, arguments) as ClientHttp2Stream;
+  return requestInScope(original, this, arguments);
 }
-Object.defineProperty(request, kShim, { value: true });
 
 /**
  * Installed as a wrapped session's `emit`. Its only job is server push: a pushed stream has no
@@ -72,10 +74,7 @@ export function wrapSession<T extends ClientHttp2Session>(session: T): T {
   target[kScope] = new AsyncResource('Http2ClientSession');
   target[kOriginalEmit] = target.emit as Emit;
   target.emit = sessionEmit;
-  // A `request` that is already ours (the register patch, on the prototype) needs no second layer.
-  if (!(kShim in target.request)) {
-    target[kOriginalRequest] = target.request;
-    target.request = request as Request;
-  }
+  target[kOriginalRequest] = target.request;
+  target.request = request as Request;
   return session;
 }
