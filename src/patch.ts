@@ -8,14 +8,21 @@ import { requestInScope, wrapSession } from './wrap-session.js';
 type Connect = typeof http2.connect;
 type Request = http2.ClientHttp2Session['request'];
 
+/** One property we replace: where it lives, what was there, and whether ours is in its chain. */
+interface Slot<T> {
+  holder: Record<string, unknown>;
+  key: string;
+  original: T;
+  patched: T;
+  /** False once unpatch put `original` back; true while ours is installed or buried under a later patch. */
+  installed: boolean;
+}
+
 /** Lives on the `node:http2` module object, so the ESM and CommonJS copies share one patch. */
 interface PatchState {
   active: boolean;
-  originalConnect: Connect;
-  patchedConnect: Connect;
-  prototype: { request: Request };
-  originalRequest: Request;
-  patchedRequest: Request;
+  connect: Slot<Connect>;
+  request: Slot<Request>;
 }
 
 type Http2Module = typeof http2 & { [kPatchState]?: PatchState; ClientHttp2Session?: { prototype: { request: Request } } };
@@ -41,28 +48,37 @@ function syncNamedExports(): void {
   module.syncBuiltinESMExports?.();
 }
 
-function install(): PatchState {
-  const originalConnect = http2Module.connect;
-  const prototype = clientSessionPrototype(originalConnect);
-  const state = { active: true, originalConnect, prototype, originalRequest: prototype.request } as PatchState;
-
-  state.patchedConnect = withPromisifiedForm(function connect(authority: unknown, options?: unknown, listener?: unknown) {
-    const session = Reflect.apply(state.originalConnect, http2Module, arguments) as http2.ClientHttp2Session;
+function createState(): PatchState {
+  const prototype = clientSessionPrototype(http2Module.connect);
+  const state = { active: false } as PatchState;
+  const patchedConnect = withPromisifiedForm(function connect(authority: unknown, options?: unknown, listener?: unknown) {
+    const session = Reflect.apply(state.connect.original, http2Module, arguments) as http2.ClientHttp2Session;
     return state.active ? wrapSession(session) : session;
-  } as Connect, originalConnect);
-
-  state.patchedRequest = function request(this: http2.ClientHttp2Session, headers?: unknown, options?: unknown) {
+  } as Connect, http2Module.connect);
+  const patchedRequest = function request(this: http2.ClientHttp2Session, headers?: unknown, options?: unknown) {
     return state.active
-      ? requestInScope(state.originalRequest, this, arguments)
-      : Reflect.apply(state.originalRequest, this, arguments);
+      ? requestInScope(state.request.original, this, arguments)
+      : Reflect.apply(state.request.original, this, arguments);
   } as Request;
   // Read by wrapSession(): while this is true, a session's own wrapper leaves the scoping to us.
-  Object.defineProperty(state.patchedRequest, kShim, { get: () => state.active });
-
-  http2Module.connect = state.patchedConnect;
-  prototype.request = state.patchedRequest;
-  syncNamedExports();
+  Object.defineProperty(patchedRequest, kShim, { get: () => state.active });
+  state.connect = { holder: http2Module as never, key: 'connect', original: http2Module.connect, patched: patchedConnect, installed: false };
+  state.request = { holder: prototype as never, key: 'request', original: prototype.request, patched: patchedRequest, installed: false };
   return state;
+}
+
+/** Puts ours on top of whatever the slot holds now. */
+function install<T>(slot: Slot<T>): void {
+  slot.original = slot.holder[slot.key] as T;
+  slot.holder[slot.key] = slot.patched;
+  slot.installed = true;
+}
+
+/** Restores the original only if ours is still on top: never clobbers a later patch. */
+function uninstall<T>(slot: Slot<T>): void {
+  if (slot.holder[slot.key] !== slot.patched) return;
+  slot.holder[slot.key] = slot.original;
+  slot.installed = false;
 }
 
 /**
@@ -77,34 +93,33 @@ function install(): PatchState {
  * ```
  */
 export function patchHttp2(): boolean {
-  const state = http2Module[kPatchState];
+  let state = http2Module[kPatchState];
   if (state?.active) return false;
-  if (state) {
-    // Unpatched earlier but someone patched on top of us: switch ours back on, in place.
-    state.active = true;
-    return true;
+  if (!state) {
+    state = createState();
+    Object.defineProperty(http2Module, kPatchState, { value: state });
   }
-  Object.defineProperty(http2Module, kPatchState, { configurable: true, value: install() });
+  state.active = true;
+  // A slot where ours stayed buried under someone's later patch comes back to life in place.
+  if (!state.connect.installed) install(state.connect);
+  if (!state.request.installed) install(state.request);
+  syncNamedExports();
   return true;
 }
 
 /**
  * Undoes `patchHttp2()`. Restores the originals where ours are still the ones installed; where
  * someone patched after us, leaves their function in place and turns ours into a pass-through.
- * Sessions wrapped explicitly with `connect()` or `wrapSession()` stay scoped.
- * Returns false if it was not patched.
+ * Calling it again after they unhook themselves restores the original then. Sessions wrapped
+ * explicitly with `connect()` or `wrapSession()` stay scoped. Returns false if it was not active.
  */
 export function unpatchHttp2(): boolean {
   const state = http2Module[kPatchState];
-  if (!state?.active) return false;
+  if (!state) return false;
+  const wasActive = state.active;
   state.active = false;
-  const connectIsOurs = http2Module.connect === state.patchedConnect;
-  const requestIsOurs = state.prototype.request === state.patchedRequest;
-  if (connectIsOurs) {
-    http2Module.connect = state.originalConnect;
-    syncNamedExports();
-  }
-  if (requestIsOurs) state.prototype.request = state.originalRequest;
-  if (connectIsOurs && requestIsOurs) delete http2Module[kPatchState];
-  return true;
+  uninstall(state.connect);
+  uninstall(state.request);
+  syncNamedExports();
+  return wasActive;
 }
