@@ -48,6 +48,7 @@ function syncNamedExports(): void {
   module.syncBuiltinESMExports?.();
 }
 
+/** Builds the two replacements once per process; they consult `state.active` on every call. */
 function createState(): PatchState {
   const prototype = clientSessionPrototype(http2Module.connect);
   const state = { active: false } as PatchState;
