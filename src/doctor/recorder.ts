@@ -91,13 +91,13 @@ export class Recorder {
     return [...this.slots.values()].map(({ cell }) => (cell.kind === 'check' ? cell : { ...cell, ok: eventOk(cell) }));
   }
 
-  /** Pairs `[earlier, later]` of the canonical order that fired the other way round. */
+  /** Pairs `[listedFirst, firedFirst]`: events that fired the other way round from their listed order. */
   inversions(): Array<[string, string]> {
     const found: Array<[string, string]> = [];
     for (const { canonical, fired } of this.orders.values()) {
-      for (const [i, later] of fired.entries()) {
-        for (const earlier of fired.slice(i + 1)) {
-          if (canonical.indexOf(earlier) < canonical.indexOf(later)) found.push([earlier, later]);
+      for (const [i, firedFirst] of fired.entries()) {
+        for (const firedLater of fired.slice(i + 1)) {
+          if (canonical.indexOf(firedLater) < canonical.indexOf(firedFirst)) found.push([firedLater, firedFirst]);
         }
       }
     }

@@ -65,7 +65,7 @@ function matchNativeEvents(row: ReportRow): ReportRow {
 export function scenarioNotes(native: readonly ScenarioRun[], shimmed: readonly ScenarioRun[]): ScenarioNotes[] {
   return native.flatMap((nativeRun) => {
     const shimmedRun = shimmed.find((run) => run.scenario === nativeRun.scenario);
-    const order = [...new Set(nativeRun.inversions.map(([earlier, later]) => `${later} before ${earlier}`))];
+    const order = [...new Set(nativeRun.inversions.map(([listedFirst, firedFirst]) => `${firedFirst} before ${listedFirst}`))];
     if (!nativeRun.error && !shimmedRun?.error && order.length === 0) return [];
     return [{
       scenario: nativeRun.scenario, order,

@@ -15,30 +15,34 @@ export type ConnectFunction = (authority: string, options?: http2.ClientSessionO
 export interface ScenarioRun {
   scenario: string;
   cells: CellResult[];
-  /** Pairs `[a, b]`: `b` fired before `a`, against the order the scenario lists them in. */
+  /** Pairs `[listedFirst, firedFirst]`: events that fired the other way round from the scenario's list. */
   inversions: Array<[string, string]>;
   /** Set when the scenario threw or did not finish in time. */
   error?: string;
 }
 
-/** Long enough for 200 requests on a loaded 2-core machine; a hung scenario costs no more. */
-const scenarioTimeoutMs = 5_000;
+/** Which scenarios to run, and how long one may take before it counts as hung. */
+export interface RunOptions {
+  scenarios?: readonly Scenario[];
+  /** Default 5000: ample for 200 requests on a loaded 2-core machine. */
+  timeoutMs?: number;
+}
 
 /** Runs every scenario, one after another, with `connect` against the server at `origin`. */
-export async function runScenarios(connect: ConnectFunction, origin: string, only: readonly Scenario[] = scenarios): Promise<ScenarioRun[]> {
+export async function runScenarios(connect: ConnectFunction, origin: string, options: RunOptions = {}): Promise<ScenarioRun[]> {
   const runs: ScenarioRun[] = [];
-  for (const scenario of only) runs.push(await runScenario(scenario, connect, origin));
+  for (const scenario of options.scenarios ?? scenarios) runs.push(await runScenario(scenario, connect, origin, options.timeoutMs ?? 5_000));
   return runs;
 }
 
-async function runScenario(scenario: Scenario, connect: ConnectFunction, origin: string): Promise<ScenarioRun> {
+async function runScenario(scenario: Scenario, connect: ConnectFunction, origin: string, timeoutMs: number): Promise<ScenarioRun> {
   // One store per scenario, so that nothing a previous scenario left running can pass for right.
   const als = new AsyncLocalStorage<string>();
   const recorder = new Recorder(als, scenario.name);
   const sessions: http2.ClientHttp2Session[] = [];
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timedOut = new Promise<string>((resolve) => {
-    timer = setTimeout(() => resolve(`did not finish within ${scenarioTimeoutMs} ms`), scenarioTimeoutMs);
+    timer = setTimeout(() => resolve(`did not finish within ${timeoutMs} ms`), timeoutMs);
   });
   let error: string | undefined;
   try {
