@@ -2,8 +2,9 @@
 // register probe on every runtime (node, node22, node24, node26, bun, deno), prints the matrix,
 // and exits non-zero when any shimmed (connect() or register) cell or probe fails.
 //
-// The scenario server runs here, on this Node: Bun's http2 server sends a second GOAWAY that
-// raises last-stream-id (Bun 1.4.4-1.4.5), so a Node-hosted server keeps the client under test.
+// One scenario server, here on this Node, serves every runtime: the suite tests clients, and a
+// server bug must not pass for a client's. (Bun's http2 server has a reported GOAWAY bug, a second
+// GOAWAY raising last-stream-id; no scenario hit it on Bun 1.4.5, where `doctor` hosts its own.)
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { startScenarioServer } from 'http2-async-context/doctor';
