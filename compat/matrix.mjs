@@ -61,7 +61,7 @@ function notesOf({ name, result }) {
     if (note.native) lines.push(`${name} · ${note.scenario}, native: ${note.native}`);
   }
   const orders = [...byOrder].map(([order, count]) => `${name} natively emits ${order} (${count} scenario${count > 1 ? 's' : ''})`);
-  return [...orders, ...lines];
+  return [...orders, ...lines, ...result.notes.map((note) => `${name} · ${note}`)];
 }
 
 function probeCells(order, runtimes) {
