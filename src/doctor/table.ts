@@ -45,7 +45,8 @@ export function summaryLine(summary: Summary, nativeName = 'native', shimmedName
 export function formatNotes(notes: readonly ScenarioNotes[], runtime: string): string[] {
   const byOrder = new Map<string, string[]>();
   for (const note of notes) for (const order of note.order) byOrder.set(order, [...(byOrder.get(order) ?? []), note.scenario]);
-  const lines = [...byOrder].map(([order, where]) => `  ${runtime} natively emits ${order} (${where.join('; ')})`);
+  const lines = [...byOrder].map(([order, where]) =>
+    `  ${runtime} natively emits ${order} (${where.length > 3 ? `${where.length} scenarios` : where.join('; ')})`);
   for (const note of notes) {
     if (note.native) lines.push(`  ${note.scenario}, native: ${note.native}`);
     if (note.shimmed) lines.push(`  ${note.scenario}, shimmed: ${note.shimmed}`);
