@@ -1,0 +1,85 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startScenarioServer, type DoctorReport, type ScenarioServer } from '../dist/esm/doctor/index.js';
+import { runCli } from './helpers/cli.js';
+
+const row = (report: DoctorReport, scenario: string, name: string) =>
+  report.rows.find((candidate) => candidate.scenario === scenario && candidate.name === name);
+
+describe('the doctor command', () => {
+  let report: DoctorReport;
+  let code: number;
+  beforeAll(async () => {
+    const run = await runCli(['doctor', '--json']);
+    code = run.code;
+    report = JSON.parse(run.stdout) as DoctorReport;
+  });
+
+  it('doctor --json exits 0 with every shimmed cell right on this Node, against its own loopback server', () => {
+    expect(code).toBe(0);
+    expect(report.ok).toBe(true);
+    expect(report.runtime).toEqual({ name: 'node', version: process.versions.node });
+    expect(report.register).toBe(false);
+    expect(report.server).toBe('in-process');
+    expect(report.rows.filter((candidate) => candidate.shimmed.ok === false)).toEqual([]);
+  });
+
+  it('the native column shows the losses the shim repairs, cell by cell', () => {
+    // On every Node: a 100 also emits `headers`, and a pushed stream's data runs in no store.
+    expect(row(report, '100-continue', 'headers')).toMatchObject({ expect: 'never', native: { ok: false, firedOn: 1 }, shimmed: { ok: true, firedOn: 0 } });
+    expect(row(report, 'server push', 'pushed data')).toMatchObject({ native: { ok: false, seen: ['undefined'] }, shimmed: { ok: true, wrong: 0 } });
+    expect(row(report, '200 concurrent requests, one session', 'end')).toMatchObject({ native: { streams: 200, firedOn: 200 }, shimmed: { ok: true, firedOn: 200 } });
+  });
+
+  it('checks what a refused stream and a late request learn from the GOAWAY', () => {
+    const refused = row(report, 'GOAWAY refuses later streams', 'refused error shows REFUSED_STREAM and lastStreamID');
+    expect(refused).toMatchObject({ kind: 'check', native: { ok: true }, shimmed: { ok: true } });
+    expect(refused?.shimmed.note).toMatch(/rstCode 7, stream \d+, GOAWAY code 0 lastStreamID \d+/);
+    expect(row(report, 'graceful server close while uploading', 'late request fails with a clear error')?.shimmed.note)
+      .toMatch(/^ERR_HTTP2_(INVALID_SESSION|GOAWAY_SESSION|STREAM_ERROR) /);
+  });
+
+  it('the summary counts every event cell that fired or had to, per column', () => {
+    const counted = report.rows.filter((candidate) => candidate.kind === 'event' && (candidate.native.ok !== null || candidate.shimmed.ok !== null));
+    expect(report.summary.events).toEqual({
+      native: counted.filter((candidate) => candidate.native.ok).length,
+      shimmed: counted.length,
+      total: counted.length,
+    });
+    expect(report.summary.events.native).toBeLessThan(report.summary.events.total);
+  });
+});
+
+describe('the doctor table', () => {
+  let server: ScenarioServer;
+  beforeAll(async () => { server = await startScenarioServer(); });
+  afterAll(() => server.close());
+
+  it('prints a row per event and the summary line, against a server given by --origin', async () => {
+    const { code, stdout, stderr } = await runCli(['doctor', '--origin', server.origin]);
+    expect([code, stderr]).toEqual([0, '']);
+    expect(stdout).toContain(`against ${server.origin}`);
+    expect(stdout).toMatch(/\n {2}headers \(must not fire\) +✘ +✔ +native fired on 1\/1\n/);
+    expect(stdout).toMatch(/\nnative: (\d+)\/(\d+) events in the right scope · with http2-async-context: \2\/\2 · checks 2\/2 → 2\/2\n$/);
+  });
+});
+
+describe('the CLI', () => {
+  it.each([
+    [[], 'missing command'],
+    [['frobnicate'], 'unknown command: frobnicate'],
+    [['doctor', '--yaml'], 'unknown option: --yaml'],
+    [['doctor', '--origin'], '--origin needs a URL'],
+  ])('%j prints why and the usage on stderr, and exits 2', async (args, why) => {
+    const { code, stdout, stderr } = await runCli(args);
+    expect(code).toBe(2);
+    expect(stdout).toBe('');
+    expect(stderr).toContain(`http2-async-context: ${why}\n`);
+    expect(stderr).toContain('Usage: http2-async-context doctor [--json]');
+  });
+
+  it.each([[['--help']], [['doctor', '--help']]])('%j prints the usage on stdout and exits 0', async (args) => {
+    const { code, stdout, stderr } = await runCli(args);
+    expect([code, stderr]).toEqual([0, '']);
+    expect(stdout).toMatch(/^Usage: http2-async-context doctor/);
+  });
+});
