@@ -16,7 +16,7 @@ const startedAt = performance.now();
 setTimeout(() => { console.error('client: overall deadline passed, exiting'); process.exit(4); }, config.hardLimitMs).unref();
 
 /** Variant name → opens a session the way that variant would. */
-const variants = {
+const allVariants = {
   native: (origin) => http2.connect(origin, sessionOptions),
   shimmed: (origin) => connect(origin, sessionOptions),
   naive: (origin) => wrapNaive(http2.connect(origin, sessionOptions)),
@@ -24,56 +24,77 @@ const variants = {
 };
 for (const [name, file] of Object.entries(config.extras ?? {})) {
   const other = await import(pathToFileURL(file).href);
-  variants[name] = (origin) => other.connect(origin, sessionOptions);
+  allVariants[name] = (origin) => other.connect(origin, sessionOptions);
+}
+const variants = Object.fromEntries(Object.entries(allVariants)
+  .filter(([name]) => !config.variants || name === 'native' || config.variants.includes(name) || name in (config.extras ?? {})));
+
+/** Opens one connected session per variant. */
+async function openSessions(names) {
+  const sessions = {};
+  for (const name of names) sessions[name] = await connected(variants[name](config.origin));
+  return sessions;
 }
 
-/**
- * One run on a fresh connected session. With `heap` (untimed passes only) the heap is settled
- * first and the workload reports the live heap it reached; timed runs never force a GC.
- */
-async function runOnce(workload, variant, size, tag, heap = false) {
-  const session = variants[variant](config.origin);
-  await connected(session);
-  let heapBefore = 0;
-  if (heap) {
-    await settleGc();
-    heapBefore = heapUsed();
-  }
-  const result = await withTimeout(measure(workload.run(session, size, tag, heap)), ROUND_TIMEOUT_MS, tag);
-  await withTimeout(new Promise((resolve) => session.close(resolve)), 10_000, `closing ${tag}`);
-  if (heap) result.liveHeapDelta = result.liveHeap - heapBefore;
-  return result;
-}
+const closeAll = (sessions) => Promise.all(Object.values(sessions).map((session) =>
+  withTimeout(new Promise((resolve) => session.close(resolve)), 10_000, 'closing a session')));
 
-/** Round r runs the variants in an order rotated by r, so none always goes first. */
+/** Slice k of round r runs the variants in an order rotated by r + k, so none always goes first. */
 const rotate = (list, r) => list.map((_, i) => list[(i + r) % list.length]);
 const fmt = (run) => `${run.cpuMs.toFixed(0)}/${run.wallMs.toFixed(0)}`;
 
-/** Warm-up at full size, then interleaved timed rounds, then (streams10k) the heap pass. */
-async function benchWorkload(name, names) {
-  const workload = workloads[name];
+/**
+ * One round: a session per variant, then the timed slices, alternating between variants so the
+ * machine's changing speed (other work, steal time on this VM) and the GC work that allocation
+ * triggers fall on all of them alike. No forced GC here: after one, V8 re-optimizes much of the
+ * hot code (~250 functions instead of ~60 per run, measured on Node 20), slowing what follows.
+ */
+async function round(workload, names, size, r, tag) {
+  const sessions = await openSessions(names);
+  const totals = Object.fromEntries(names.map((name) => [name, { cpuMs: 0, wallMs: 0, wrong: 0 }]));
+  for (let k = 0; k < workload.slices; k++) {
+    for (const name of rotate(names, r + k)) {
+      const slice = await withTimeout(measure(workload.run(sessions[name], size, `${tag}-${k}-${name}`)), ROUND_TIMEOUT_MS, tag);
+      totals[name].cpuMs += slice.cpuMs;
+      totals[name].wallMs += slice.wallMs;
+      totals[name].wrong += slice.wrong;
+    }
+  }
+  await closeAll(sessions);
+  return totals;
+}
+
+/** Untimed: the live heap with every stream of one batch open, from a collected baseline. */
+async function liveHeap(workload, name, size, tag) {
+  const sessions = await openSessions([name]);
+  await settleGc();
+  const before = heapUsed();
+  const { liveHeap: peak } = await withTimeout(measure(workload.run(sessions[name], size, tag, true)), ROUND_TIMEOUT_MS, tag);
+  await closeAll(sessions);
+  return peak - before;
+}
+
+/** A warm-up round, the timed rounds, then (streams10k) the heap pass. */
+async function benchWorkload(id, names) {
+  const workload = workloads[id];
   const size = config.quick ? workload.quick : workload.full;
-  for (const variant of names) await runOnce(workload, variant, size, `warm-${name}-${variant}`);
+  await round(workload, names, size, 0, `${id}-warm`); // untimed: JIT and heap reach steady state
   const rounds = [];
-  for (let r = 0; r < config.rounds; r++) {
+  const planned = config.rounds ?? (config.quick ? workload.quickRounds : workload.rounds);
+  for (let r = 0; r < planned; r++) {
     if (performance.now() - startedAt > config.softLimitMs) {
-      console.error(`client: time budget spent, ${name} stops after ${r} rounds`);
+      console.error(`client: time budget spent, ${id} stops after ${r} rounds`);
       break;
     }
-    const round = {};
-    for (const variant of rotate(names, r)) round[variant] = await runOnce(workload, variant, size, `${name}-${r}-${variant}`);
-    rounds.push(round);
-    console.error(`${name} ${r + 1}/${config.rounds} cpu/wall ms: ${names.map((v) => `${v} ${fmt(round[v])}`).join(', ')}`);
+    rounds.push(await round(workload, names, size, r, `${id}-${r}`));
+    console.error(`${id} ${r + 1}/${planned} cpu/wall ms: ${names.map((name) => `${name} ${fmt(rounds[r][name])}`).join(', ')}`);
   }
-  const out = { label: workload.label, size, rounds };
-  if (workload.run.length >= 4) {
+  const out = { label: workload.label, size, slices: workload.slices, rounds };
+  if (workload.measuresHeap) {
     out.liveHeap = {};
-    for (const variant of names) {
-      out.liveHeap[variant] = [];
-      for (let i = 0; i < config.heapRuns; i++) {
-        const run = await runOnce(workload, variant, size, `heap-${name}-${i}-${variant}`, true);
-        out.liveHeap[variant].push(run.liveHeapDelta);
-      }
+    for (const name of names) {
+      out.liveHeap[name] = [];
+      for (let i = 0; i < config.heapRuns; i++) out.liveHeap[name].push(await liveHeap(workload, name, size, `${id}-heap-${i}-${name}`));
     }
   }
   return out;

@@ -4,12 +4,14 @@
 //
 //   --quick                 fewer rounds and smaller workloads: a smoke run of the harness
 //   --runtime a,b           node (this one), node22, node24, node26, bun, deno; default node
-//   --rounds N              interleaved rounds per workload (default 20, quick 4)
+//   --rounds N              interleaved rounds for every workload (default: per workload, 15-40)
 //   --workloads a,b         c1, c100, stream64m, streams10k (default all)
+//   --variants a,b          shimmed, naive, listener-bind (default all; native always runs)
 //   --soak-requests N       requests through one session in the soak (default 100000)
 //   --no-soak               skip the soak
 //   --extra name=file       also measure another build's connect() (e.g. an older dist/esm/index.js)
-import { fork, spawn } from 'node:child_process';
+//   --no-pin                don't pin the client to CPU 0 and the server to the last CPU
+import { fork, spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -27,6 +29,8 @@ const { values: opts } = parseArgs({
     runtime: { type: 'string', default: 'node' },
     rounds: { type: 'string' },
     workloads: { type: 'string', default: 'c1,c100,stream64m,streams10k' },
+    variants: { type: 'string' },
+    'no-pin': { type: 'boolean', default: false },
     'soak-requests': { type: 'string' },
     'no-soak': { type: 'boolean', default: false },
     extra: { type: 'string', multiple: true, default: [] },
@@ -45,9 +49,9 @@ const runtimes = {
 };
 
 const MIN = 60_000;
-const rounds = Number(opts.rounds ?? (opts.quick ? 4 : 20));
 const base = {
-  rounds,
+  rounds: opts.rounds === undefined ? undefined : Number(opts.rounds),
+  variants: opts.variants?.split(','),
   quick: opts.quick,
   workloads: opts.workloads.split(','),
   heapRuns: opts.quick ? 1 : 3,
@@ -58,12 +62,17 @@ const base = {
   })),
 };
 
+// Client and server on different CPUs: on two cores, they otherwise take turns on one while
+// the other idles, and the client's CPU time moves with how the scheduler places them.
+const cpus = os.cpus().length;
+const pinned = !opts['no-pin'] && cpus >= 2 && spawnSync('taskset', ['-V']).status === 0;
+const pin = (cpu, command) => (pinned ? ['taskset', ['-c', String(cpu), ...command]] : [command[0], command.slice(1)]);
+
 /** Runs client.mjs on `name` with `config`; resolves its @@RESULT, killing it past `limitMs`. */
 function runClient(name, config, limitMs) {
   const { bin, args } = runtimes[name];
-  const child = spawn(bin, [...args, join(here, 'client.mjs'), JSON.stringify({ ...config, hardLimitMs: limitMs })], {
-    cwd: root, stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const [file, argv] = pin(0, [bin, ...args, join(here, 'client.mjs'), JSON.stringify({ ...config, hardLimitMs: limitMs })]);
+  const child = spawn(file, argv, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
   const kill = setTimeout(() => child.kill('SIGKILL'), limitMs + 30_000);
   let stdout = '';
   child.stdout.on('data', (chunk) => { stdout += chunk; });
@@ -81,7 +90,8 @@ function runClient(name, config, limitMs) {
 
 /** Forks the server on this Node; it exits by itself when this process goes away. */
 async function startServer() {
-  const server = fork(join(here, 'server.mjs'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const [execPath, execArgv] = pin(cpus - 1, [process.execPath]);
+  const server = fork(join(here, 'server.mjs'), [], { execPath, execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const message = await new Promise((resolvePromise, reject) => {
     const timer = setTimeout(() => reject(new Error('server did not start')), 10_000);
     server.once('message', (m) => { clearTimeout(timer); resolvePromise(m); });
@@ -93,7 +103,7 @@ async function startServer() {
 const machine = {
   cpu: os.cpus()[0]?.model ?? 'unknown', cores: os.cpus().length,
   os: `${os.type()} ${os.release()} ${os.arch()}`, memoryGiB: Math.round(os.totalmem() / 2 ** 30),
-  serverNode: process.version,
+  serverNode: process.version, pinned: pinned ? `client on CPU 0, server on CPU ${cpus - 1}` : 'no',
 };
 const command = `npm run bench${argv.length ? ` -- ${argv.join(' ')}` : ''}`;
 const results = { command, machine, startedAt: new Date().toISOString(), config: base, runtimes: {} };
@@ -120,7 +130,7 @@ mkdirSync(dirname(file), { recursive: true });
 writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
 
 console.log(`\n## Benchmark: ${command}`);
-console.log(`Machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, ${machine.os}; server on Node ${machine.serverNode}`);
+console.log(`Machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, ${machine.os}; server on Node ${machine.serverNode}; pinned: ${machine.pinned}`);
 console.log('Medians of interleaved rounds; ratios are medians of per-round ratios to native in the same round.');
 for (const [name, entry] of Object.entries(results.runtimes)) {
   console.log(`\n### ${name} ${entry.version ?? ''}`);

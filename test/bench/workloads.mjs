@@ -7,17 +7,30 @@ import { cpuMs, gcNow, heapUsed } from './runtime.mjs';
 const als = new AsyncLocalStorage();
 const MIB = 1024 * 1024;
 
-/** Name → what it is and how big, in full and --quick runs. */
+/**
+ * Name → what it is. A round times `slices` slices of `full` (or `quick`) size per variant,
+ * alternating variants slice by slice.
+ */
 export const workloads = {
-  c1: { label: '1 KiB, concurrency 1', full: 2_000, quick: 300, run: (s, n) => requestLoop(s, '/1k', n, 1) },
-  c100: { label: '1 KiB, concurrency 100', full: 10_000, quick: 2_000, run: (s, n) => requestLoop(s, '/1k', n, 100) },
-  // Three responses one after another per run: one takes ~0.1 s here, too short to time alone.
+  c1: {
+    label: '1 KiB, concurrency 1', full: 200, quick: 100, slices: 10, rounds: 20, quickRounds: 3,
+    run: (s, n) => requestLoop(s, '/1k', n, 1),
+  },
+  c100: {
+    label: '1 KiB, concurrency 100', full: 500, quick: 300, slices: 10, rounds: 30, quickRounds: 3,
+    run: (s, n) => requestLoop(s, '/1k', n, 100),
+  },
+  c100w: {
+    label: '1 KiB, waves of 100', full: 500, quick: 300, slices: 10, rounds: 30, quickRounds: 3,
+    run: (s, n) => requestLoop(s, '/1k', n, 100, undefined, true),
+  },
   stream64m: {
-    label: '64 MiB in 16 KiB chunks (×3 per run)', full: 64, quick: 16,
-    run: (s, n) => requestLoop(s, `/stream?bytes=${n * MIB}`, 3, 1),
+    label: 'one 64 MiB response in 16 KiB chunks', full: 64, quick: 16, slices: 3, rounds: 20, quickRounds: 3,
+    run: (s, n) => requestLoop(s, `/stream?bytes=${n * MIB}`, 1, 1),
   },
   streams10k: {
-    label: '10 000 concurrent streams', full: 10_000, quick: 2_000,
+    label: '10 000 concurrent streams', full: 10_000, quick: 2_000, slices: 1, rounds: 15, quickRounds: 3,
+    measuresHeap: true,
     run: (s, n, tag, heap) => openAtOnce(s, n, tag, heap),
   },
 };
@@ -47,7 +60,7 @@ export async function measure(body) {
  * `total` requests to `path`, `concurrency` in flight; each finished one starts the next.
  * `onStream` (the soak's bookkeeping) sees each stream as it is opened.
  */
-export function requestLoop(session, path, total, concurrency, onStream) {
+export function requestLoop(session, path, total, concurrency, onStream, waves = false) {
   return () => new Promise((resolve, reject) => {
     let started = 0;
     let finished = 0;
@@ -66,7 +79,8 @@ export function requestLoop(session, path, total, concurrency, onStream) {
       stream.on('close', () => {
         if (als.getStore() !== store) wrong++;
         if (++finished === total) resolve({ wrong, bytes });
-        else if (started < total) issue();
+        else if (!waves && started < total) issue();
+        else if (waves && finished === started) for (let i = 0; i < concurrency && started < total; i++) issue();
       });
     };
     const issue = () => {
