@@ -1,0 +1,114 @@
+// The measured client, started by run.mjs on the runtime under test. Its one argument is a JSON
+// config; it prints progress on stderr and its result as one `@@RESULT {json}` line on stdout.
+// Mode `bench` runs the workload rounds, mode `soak` runs soak.mjs (in a process of its own,
+// because the async_hooks it enables would change what the bench measures).
+import http2 from 'node:http2';
+import { pathToFileURL } from 'node:url';
+import { connect } from '../../dist/esm/index.js';
+import { wrapListenerBinding, wrapNaive } from './references.mjs';
+import { connected, heapUsed, runtime, runtimeVersion, sessionOptions, settleGc, withTimeout } from './runtime.mjs';
+import { measure, workloads } from './workloads.mjs';
+
+const config = JSON.parse(process.argv[process.argv.length - 1]);
+const ROUND_TIMEOUT_MS = 120_000;
+const startedAt = performance.now();
+// Whatever happens, this process ends: run.mjs kills it too, but a stray one must not linger.
+setTimeout(() => { console.error('client: overall deadline passed, exiting'); process.exit(4); }, config.hardLimitMs).unref();
+
+/** Variant name → opens a session the way that variant would. */
+const allVariants = {
+  native: (origin) => http2.connect(origin, sessionOptions),
+  shimmed: (origin) => connect(origin, sessionOptions),
+  naive: (origin) => wrapNaive(http2.connect(origin, sessionOptions)),
+  'listener-bind': (origin) => wrapListenerBinding(http2.connect(origin, sessionOptions)),
+};
+for (const [name, file] of Object.entries(config.extras ?? {})) {
+  const other = await import(pathToFileURL(file).href);
+  allVariants[name] = (origin) => other.connect(origin, sessionOptions);
+}
+const variants = Object.fromEntries(Object.entries(allVariants)
+  .filter(([name]) => !config.variants || name === 'native' || config.variants.includes(name) || name in (config.extras ?? {})));
+
+/** Opens one connected session per variant. */
+async function openSessions(names) {
+  const sessions = {};
+  for (const name of names) sessions[name] = await connected(variants[name](config.origin));
+  return sessions;
+}
+
+const closeAll = (sessions) => Promise.all(Object.values(sessions).map((session) =>
+  withTimeout(new Promise((resolve) => session.close(resolve)), 10_000, 'closing a session')));
+
+/** Slice k of round r runs the variants in an order rotated by r + k, so none always goes first. */
+const rotate = (list, r) => list.map((_, i) => list[(i + r) % list.length]);
+const fmt = (run) => `${run.cpuMs.toFixed(0)}/${run.wallMs.toFixed(0)}`;
+
+/**
+ * One round: a session per variant, then the timed slices, alternating between variants so the
+ * machine's changing speed (other work, steal time on this VM) and the GC work that allocation
+ * triggers fall on all of them alike. No forced GC here: after one, V8 re-optimizes much of the
+ * hot code (~250 functions instead of ~60 per run, measured on Node 20), slowing what follows.
+ */
+async function round(workload, names, size, r, tag) {
+  const sessions = await openSessions(names);
+  const totals = Object.fromEntries(names.map((name) => [name, { cpuMs: 0, wallMs: 0, wrong: 0 }]));
+  for (let k = 0; k < workload.slices; k++) {
+    for (const name of rotate(names, r + k)) {
+      const slice = await withTimeout(measure(workload.run(sessions[name], size, `${tag}-${k}-${name}`)), ROUND_TIMEOUT_MS, tag);
+      totals[name].cpuMs += slice.cpuMs;
+      totals[name].wallMs += slice.wallMs;
+      totals[name].wrong += slice.wrong;
+    }
+  }
+  await closeAll(sessions);
+  return totals;
+}
+
+/** Untimed: the live heap with every stream of one batch open, from a collected baseline. */
+async function liveHeap(workload, name, size, tag) {
+  const sessions = await openSessions([name]);
+  await settleGc();
+  const before = heapUsed();
+  const { liveHeap: peak } = await withTimeout(measure(workload.run(sessions[name], size, tag, true)), ROUND_TIMEOUT_MS, tag);
+  await closeAll(sessions);
+  return peak - before;
+}
+
+/** A warm-up round, the timed rounds, then (streams10k) the heap pass. */
+async function benchWorkload(id, names) {
+  const workload = workloads[id];
+  const size = config.quick ? workload.quick : workload.full;
+  await round(workload, names, size, 0, `${id}-warm`); // untimed: JIT and heap reach steady state
+  const rounds = [];
+  const planned = config.rounds ?? (config.quick ? workload.quickRounds : workload.rounds);
+  for (let r = 0; r < planned; r++) {
+    if (performance.now() - startedAt > config.softLimitMs) {
+      console.error(`client: time budget spent, ${id} stops after ${r} rounds`);
+      break;
+    }
+    rounds.push(await round(workload, names, size, r, `${id}-${r}`));
+    console.error(`${id} ${r + 1}/${planned} cpu/wall ms: ${names.map((name) => `${name} ${fmt(rounds[r][name])}`).join(', ')}`);
+  }
+  const out = { label: workload.label, size, slices: workload.slices, rounds };
+  if (workload.measuresHeap) {
+    out.liveHeap = {};
+    for (const name of names) {
+      out.liveHeap[name] = [];
+      for (let i = 0; i < config.heapRuns; i++) out.liveHeap[name].push(await liveHeap(workload, name, size, `${id}-heap-${i}-${name}`));
+    }
+  }
+  return out;
+}
+
+async function bench() {
+  const names = Object.keys(variants);
+  const out = {};
+  for (const name of config.workloads) out[name] = await benchWorkload(name, names);
+  return { variants: names, workloads: out };
+}
+
+const result = config.mode === 'soak'
+  ? await (await import('./soak.mjs')).soak(config, variants)
+  : await bench();
+console.log(`@@RESULT ${JSON.stringify({ runtime, version: runtimeVersion, mode: config.mode, ...result })}`);
+process.exit(0);

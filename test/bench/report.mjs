@@ -1,0 +1,106 @@
+// Turns the clients' raw rounds into medians, per-round ratios and pass/fail, and prints them as
+// Markdown tables (so README can take them as they are).
+
+/** Client CPU ≤ ratio × native, judged on the median of per-round ratios; shimmed builds only. */
+export const cpuTargets = { c100: 1.03, stream64m: 1.02 };
+/** The soak's targets: retained heap after ≥ 50 000 requests, live resources after close. */
+export const soakTargets = { retainedKiB: 1024, requestsAtLeast: 50_000, oursLive: 0 };
+
+const REFERENCES = new Set(['native', 'naive', 'listener-bind']);
+
+export function median(values) {
+  const sorted = values.filter((v) => Number.isFinite(v)).sort((a, b) => a - b);
+  if (sorted.length === 0) return NaN;
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+/** The 25th and 75th percentiles (nearest rank): how far single rounds stray. */
+function quartiles(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const at = (p) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))];
+  return [at(0.25), at(0.75)];
+}
+
+/** Per workload and variant: medians, the median per-round ratio vs native, and the verdict. */
+export function summarize(bench) {
+  const out = {};
+  for (const [name, { label, size, rounds, liveHeap }] of Object.entries(bench.workloads)) {
+    const rows = {};
+    for (const variant of bench.variants) {
+      const runs = rounds.map((round) => round[variant]);
+      const cpuRatios = rounds.map((round) => round[variant].cpuMs / round.native.cpuMs);
+      const row = {
+        cpuMs: median(runs.map((run) => run.cpuMs)),
+        wallMs: median(runs.map((run) => run.wallMs)),
+        cpuRatio: median(cpuRatios),
+        cpuRatioIqr: quartiles(cpuRatios),
+        wallRatio: median(rounds.map((round) => round[variant].wallMs / round.native.wallMs)),
+        wrongContext: runs.reduce((sum, run) => sum + run.wrong, 0),
+        rounds: runs.length,
+      };
+      if (liveHeap) {
+        row.liveHeapMiB = median(liveHeap[variant]) / 2 ** 20;
+        row.liveHeapRatio = median(liveHeap[variant]) / median(liveHeap.native);
+      }
+      const target = REFERENCES.has(variant) ? undefined : cpuTargets[name];
+      if (target !== undefined) row.target = { max: target, pass: row.cpuRatio <= target };
+      rows[variant] = row;
+    }
+    out[name] = { label, size, rows };
+  }
+  return out;
+}
+
+/** The soak's verdict for one checkpoint list (the shimmed session's). */
+export function soakVerdict(checkpoints) {
+  const atTarget = checkpoints.find((c) => c.requests >= soakTargets.requestsAtLeast && !c.label.includes('close'));
+  const closed = checkpoints.at(-1);
+  return {
+    retained: atTarget ? { requests: atTarget.requests, KiB: atTarget.retainedKiB, pass: atTarget.retainedKiB < soakTargets.retainedKiB } : null,
+    oursLive: { count: closed.oursLive, pass: closed.oursLive === soakTargets.oursLive },
+  };
+}
+
+const f = (value, digits) => (Number.isFinite(value) ? value.toFixed(digits) : 'n/a');
+const pass = (ok) => (ok ? 'pass' : '**MISS**');
+
+/** The workload × variant table of one runtime. */
+export function benchTable(summary) {
+  const lines = [
+    '| workload | variant | CPU ms | wall ms | CPU × native (IQR) | wall × native | live heap, all open | wrong ctx | target |',
+    '|---|---|--:|--:|--:|--:|--:|--:|---|',
+  ];
+  for (const { label, rows } of Object.values(summary)) {
+    let first = true;
+    for (const [variant, row] of Object.entries(rows)) {
+      const iqr = `${f(row.cpuRatio, 3)} (${f(row.cpuRatioIqr[0], 2)}–${f(row.cpuRatioIqr[1], 2)})`;
+      const heap = row.liveHeapMiB === undefined ? '' : `${f(row.liveHeapMiB, 1)} MiB (${f(row.liveHeapRatio, 2)}×)`;
+      const target = row.target ? `≤ ${row.target.max.toFixed(2)} ${pass(row.target.pass)}` : '';
+      lines.push(`| ${first ? label : ''} | ${variant} | ${f(row.cpuMs, 0)} | ${f(row.wallMs, 0)} | ${iqr} | ${f(row.wallRatio, 3)} | ${heap} | ${row.wrongContext} | ${target} |`);
+      first = false;
+    }
+  }
+  return lines.join('\n');
+}
+
+/** The soak table of one runtime: both sessions' checkpoints. */
+export function soakTable(soak) {
+  const lines = [
+    '| session | checkpoint | retained heap KiB | live PendingRequest: ours | Node\'s (before GC) | our scopes reachable |',
+    '|---|---|--:|--:|--:|--:|',
+  ];
+  for (const [name, checkpoints] of Object.entries(soak.soak)) {
+    for (const c of checkpoints) {
+      const node = c.nodeLive === null ? 'n/a' : `${c.nodeLive} (${c.nodeLiveBeforeGc})`;
+      lines.push(`| ${name} | ${c.label} | ${f(c.retainedKiB, 1)} | ${name === 'native' ? '–' : c.oursLive} | ${node} | ${c.scopesReachable ?? '–'} |`);
+    }
+  }
+  const verdict = soakVerdict(soak.soak.shimmed);
+  const retained = verdict.retained
+    ? `retained heap after ${verdict.retained.requests} requests ${f(verdict.retained.KiB, 1)} KiB < ${soakTargets.retainedKiB} KiB: ${pass(verdict.retained.pass)}`
+    : 'retained heap: fewer requests than the target needs (--quick?)';
+  lines.push('', `Soak targets (shimmed): ${retained}; our live PendingRequest after close = ${verdict.oursLive.count}: ${pass(verdict.oursLive.pass)}.`);
+  if (!soak.asyncHooks) lines.push('async_hooks does not call its hooks on this runtime: "ours" counts bound scopes minus emitDestroy() calls; Node\'s own are not visible.');
+  return lines.join('\n');
+}

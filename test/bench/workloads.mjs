@@ -1,0 +1,133 @@
+// The measured workloads. Every request is opened inside `als.run(store, ...)` and each of its
+// listeners compares `als.getStore()` with that store, so all variants pay for realistic use;
+// `wrong` counts listener calls that saw another store.
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { cpuMs, gcNow, heapUsed } from './runtime.mjs';
+
+const als = new AsyncLocalStorage();
+const MIB = 1024 * 1024;
+
+/**
+ * Name → what it is. A round times `slices` slices of `full` (or `quick`) size per variant,
+ * alternating variants slice by slice.
+ */
+export const workloads = {
+  c1: {
+    label: '1 KiB, concurrency 1', full: 200, quick: 100, slices: 10, rounds: 20, quickRounds: 3,
+    run: (s, n) => requestLoop(s, '/1k', n, 1),
+  },
+  c100: {
+    label: '1 KiB, concurrency 100', full: 500, quick: 300, slices: 10, rounds: 30, quickRounds: 3,
+    run: (s, n) => requestLoop(s, '/1k', n, 100),
+  },
+  c100w: {
+    label: '1 KiB, waves of 100', full: 500, quick: 300, slices: 10, rounds: 30, quickRounds: 3,
+    run: (s, n) => requestLoop(s, '/1k', n, 100, undefined, true),
+  },
+  stream64m: {
+    label: 'one 64 MiB response in 16 KiB chunks', full: 64, quick: 16, slices: 3, rounds: 20, quickRounds: 3,
+    run: (s, n) => requestLoop(s, `/stream?bytes=${n * MIB}`, 1, 1),
+  },
+  streams10k: {
+    label: '10 000 concurrent streams', full: 10_000, quick: 2_000, slices: 1, rounds: 15, quickRounds: 3,
+    measuresHeap: true,
+    run: (s, n, tag, heap) => openAtOnce(s, n, tag, heap),
+  },
+};
+
+/**
+ * Measures `body(exclude)` in client CPU and wall time; whatever runs inside `exclude(fn)`
+ * (a forced GC and a heap reading) is subtracted from both.
+ */
+export async function measure(body) {
+  let excludedCpu = 0;
+  let excludedWall = 0;
+  const exclude = (fn) => {
+    const cpu = cpuMs();
+    const wall = performance.now();
+    const value = fn();
+    excludedCpu += cpuMs() - cpu;
+    excludedWall += performance.now() - wall;
+    return value;
+  };
+  const cpu = cpuMs();
+  const wall = performance.now();
+  const result = await body(exclude);
+  return { cpuMs: cpuMs() - cpu - excludedCpu, wallMs: performance.now() - wall - excludedWall, ...result };
+}
+
+/**
+ * `total` requests to `path`, `concurrency` in flight; each finished one starts the next.
+ * `onStream` (the soak's bookkeeping) sees each stream as it is opened.
+ */
+export function requestLoop(session, path, total, concurrency, onStream, waves = false) {
+  return () => new Promise((resolve, reject) => {
+    let started = 0;
+    let finished = 0;
+    let wrong = 0;
+    let bytes = 0;
+    const open = (store) => {
+      const stream = session.request({ ':path': path });
+      if (onStream) onStream(stream);
+      stream.on('response', () => { if (als.getStore() !== store) wrong++; });
+      stream.on('data', (chunk) => {
+        bytes += chunk.length;
+        if (als.getStore() !== store) wrong++;
+      });
+      stream.on('end', () => { if (als.getStore() !== store) wrong++; });
+      stream.on('error', reject);
+      stream.on('close', () => {
+        if (als.getStore() !== store) wrong++;
+        if (++finished === total) resolve({ wrong, bytes });
+        else if (!waves && started < total) issue();
+        else if (waves && finished === started) for (let i = 0; i < concurrency && started < total; i++) issue();
+      });
+    };
+    const issue = () => {
+      const store = { id: started++ };
+      als.run(store, open, store);
+    };
+    for (let i = 0; i < concurrency && started < total; i++) issue();
+  });
+}
+
+/**
+ * Opens `n` streams at once. The server answers them only when all `n` are open, then holds
+ * their bodies until one more request releases them all. With `heap`, the client's heap is read
+ * after a forced GC while every stream is alive (the peak of live data); the timed rounds leave
+ * it out, because a forced GC slows the code that runs after it for a while.
+ */
+function openAtOnce(session, n, tag, heap) {
+  return (exclude) => new Promise((resolve, reject) => {
+    let responses = 0;
+    let closed = 0;
+    let wrong = 0;
+    let liveHeap = 0;
+    const path = `/hold?batch=${tag}&n=${n}`;
+    const check = (store) => { if (als.getStore() !== store) wrong++; };
+    const release = () => {
+      if (heap) liveHeap = exclude(() => { gcNow(); return heapUsed(); });
+      const stream = session.request({ ':path': `/release?batch=${tag}` });
+      stream.on('error', reject);
+      stream.resume();
+    };
+    const open = (store) => {
+      const stream = session.request({ ':path': path });
+      stream.on('response', () => {
+        check(store);
+        if (++responses === n) als.run({ id: 'release' }, release);
+      });
+      stream.on('data', () => check(store));
+      stream.on('end', () => check(store));
+      stream.on('error', reject);
+      stream.on('close', () => {
+        check(store);
+        if (++closed === n) resolve(heap ? { wrong, liveHeap } : { wrong });
+      });
+    };
+    for (let i = 0; i < n; i++) {
+      const store = { id: i };
+      als.run(store, open, store);
+    }
+  });
+}
