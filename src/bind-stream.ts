@@ -34,8 +34,9 @@ function scopedEmit(this: ScopedStream, event: string | symbol, a?: unknown, b?:
     const status = event === 'headers' ? (a as Record<string, unknown> | undefined)?.[':status'] : 100;
     if (status === 100 || status === '100') return emitContinueOnce(this);
   }
-  const scope = this[kScope];
   const emit = this[kOriginalEmit];
+  if (!needsScope(this, event)) return Reflect.apply(emit, this, arguments) as boolean;
+  const scope = this[kScope];
   try {
     switch (arguments.length) {
       case 1: return scope.runInAsyncScope(emit, this, event);
@@ -47,6 +48,21 @@ function scopedEmit(this: ScopedStream, event: string | symbol, a?: unknown, b?:
   } finally {
     if (event === 'close') releaseScope(this);
   }
+}
+
+/**
+ * Entering the scope is most of what the shim costs per event, and a stream emits several events
+ * per request that no listener can observe it in. Two kinds run in the emitting context instead:
+ * - an event nobody listens to (Node, Bun and Deno emit `resume`, `prefinish` and `readable` so),
+ *   except `error`, which throws or reaches `errorMonitor`, and `close`, which releases the scope;
+ * - `newListener` and `removeListener`: EventEmitter emits them synchronously inside the caller's
+ *   own `on()` or `off()` call (seven times per request in a typical client), so they already run
+ *   in that caller's context, exactly as without the shim.
+ */
+function needsScope(stream: ScopedStream, event: string | symbol): boolean {
+  if (event === 'error' || event === 'close') return true;
+  if (event === 'newListener' || event === 'removeListener') return false;
+  return stream.listenerCount(event) > 0;
 }
 
 /**

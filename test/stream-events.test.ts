@@ -120,4 +120,26 @@ describe.each(transports)('stream events over $name', (transport) => {
       for (const event of ['response', 'data', 'end', 'close']) expect(seen.get(event), event).toEqual([`request-${i}`]);
     });
   });
+
+  it('newListener and removeListener run where the listener is added or removed, as natively', async () => {
+    const scopes = (connectFn: typeof http2.connect) => {
+      const session = server.connect(connectFn, 'session');
+      const { stream, closed } = requestIn(session, 'request', { ':path': '/plain' }, []);
+      const seen: Array<[string, string | undefined]> = [];
+      const listener = () => seen.push(['end', als.getStore()]);
+      stream.on('newListener', (_: string, added: unknown) => { if (added === listener) seen.push(['newListener', als.getStore()]); });
+      stream.on('removeListener', (_: string, removed: unknown) => { if (removed === listener) seen.push(['removeListener', als.getStore()]); });
+      als.run('adder', () => stream.on('end', listener));
+      return closed.then(() => {
+        als.run('remover', () => stream.off('end', listener));
+        return seen;
+      });
+    };
+    const expected = [['newListener', 'adder'], ['end', 'request'], ['removeListener', 'remover']];
+    expect(await scopes(connect)).toEqual(expected);
+    // Natively `end` also sees the scope here, since it follows `data` in the same tick; only the
+    // two bookkeeping events are compared with native.
+    expect((await scopes(http2.connect)).filter(([event]) => event !== 'end')).toEqual(
+      expected.filter(([event]) => event !== 'end'));
+  });
 });
