@@ -18,6 +18,8 @@ setTimeout(() => { console.error('client: overall deadline passed, exiting'); pr
 /** Variant name → opens a session the way that variant would. */
 const allVariants = {
   native: (origin) => http2.connect(origin, sessionOptions),
+  // A second native session, measured like the others: how far native strays from itself here.
+  'native-again': (origin) => http2.connect(origin, sessionOptions),
   shimmed: (origin) => connect(origin, sessionOptions),
   naive: (origin) => wrapNaive(http2.connect(origin, sessionOptions)),
   'listener-bind': (origin) => wrapListenerBinding(http2.connect(origin, sessionOptions)),
@@ -51,11 +53,12 @@ const fmt = (run) => `${run.cpuMs.toFixed(0)}/${run.wallMs.toFixed(0)}`;
  */
 async function round(workload, names, size, r, tag) {
   const sessions = await openSessions(names);
-  const totals = Object.fromEntries(names.map((name) => [name, { cpuMs: 0, wallMs: 0, wrong: 0 }]));
+  const totals = Object.fromEntries(names.map((name) => [name, { cpuMs: 0, wallMs: 0, wrong: 0, sliceCpuMs: [] }]));
   for (let k = 0; k < workload.slices; k++) {
     for (const name of rotate(names, r + k)) {
       const slice = await withTimeout(measure(workload.run(sessions[name], size, `${tag}-${k}-${name}`)), ROUND_TIMEOUT_MS, tag);
       totals[name].cpuMs += slice.cpuMs;
+      totals[name].sliceCpuMs.push(Math.round(slice.cpuMs * 1000) / 1000);
       totals[name].wallMs += slice.wallMs;
       totals[name].wrong += slice.wrong;
     }

@@ -6,7 +6,7 @@ export const cpuTargets = { c100: 1.03, stream64m: 1.02 };
 /** The soak's targets: retained heap after ≥ 50 000 requests, live resources after close. */
 export const soakTargets = { retainedKiB: 1024, requestsAtLeast: 50_000, oursLive: 0 };
 
-const REFERENCES = new Set(['native', 'naive', 'listener-bind']);
+const REFERENCES = new Set(['native', 'native-again', 'naive', 'listener-bind']);
 
 export function median(values) {
   const sorted = values.filter((v) => Number.isFinite(v)).sort((a, b) => a - b);
@@ -15,11 +15,20 @@ export function median(values) {
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
-/** The 25th and 75th percentiles (nearest rank): how far single rounds stray. */
-function quartiles(values) {
-  const sorted = [...values].sort((a, b) => a - b);
-  const at = (p) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))];
-  return [at(0.25), at(0.75)];
+/**
+ * A 95 % bootstrap interval for the median of `values`: how sure the median is, given how much
+ * single rounds stray. Seeded, so summarizing the same rounds twice gives the same interval.
+ */
+function medianInterval(values, resamples = 2000) {
+  let seed = 0x2545f491;
+  const random = () => {
+    seed ^= seed << 13; seed ^= seed >>> 17; seed ^= seed << 5;
+    return (seed >>> 0) / 2 ** 32;
+  };
+  const medians = [];
+  for (let i = 0; i < resamples; i++) medians.push(median(values.map(() => values[Math.floor(random() * values.length)])));
+  medians.sort((a, b) => a - b);
+  return [medians[Math.floor(resamples * 0.025)], medians[Math.ceil(resamples * 0.975) - 1]];
 }
 
 /** Per workload and variant: medians, the median per-round ratio vs native, and the verdict. */
@@ -34,7 +43,7 @@ export function summarize(bench) {
         cpuMs: median(runs.map((run) => run.cpuMs)),
         wallMs: median(runs.map((run) => run.wallMs)),
         cpuRatio: median(cpuRatios),
-        cpuRatioIqr: quartiles(cpuRatios),
+        cpuRatioCi: medianInterval(cpuRatios),
         wallRatio: median(rounds.map((round) => round[variant].wallMs / round.native.wallMs)),
         wrongContext: runs.reduce((sum, run) => sum + run.wrong, 0),
         rounds: runs.length,
@@ -68,16 +77,16 @@ const pass = (ok) => (ok ? 'pass' : '**MISS**');
 /** The workload × variant table of one runtime. */
 export function benchTable(summary) {
   const lines = [
-    '| workload | variant | CPU ms | wall ms | CPU × native (IQR) | wall × native | live heap, all open | wrong ctx | target |',
+    '| workload | variant | CPU ms | wall ms | CPU × native (95 % CI) | wall × native | live heap, all open | wrong ctx | target |',
     '|---|---|--:|--:|--:|--:|--:|--:|---|',
   ];
   for (const { label, rows } of Object.values(summary)) {
     let first = true;
     for (const [variant, row] of Object.entries(rows)) {
-      const iqr = `${f(row.cpuRatio, 3)} (${f(row.cpuRatioIqr[0], 2)}–${f(row.cpuRatioIqr[1], 2)})`;
+      const ratio = `${f(row.cpuRatio, 3)} (${f(row.cpuRatioCi[0], 2)}–${f(row.cpuRatioCi[1], 2)})`;
       const heap = row.liveHeapMiB === undefined ? '' : `${f(row.liveHeapMiB, 1)} MiB (${f(row.liveHeapRatio, 2)}×)`;
       const target = row.target ? `≤ ${row.target.max.toFixed(2)} ${pass(row.target.pass)}` : '';
-      lines.push(`| ${first ? label : ''} | ${variant} | ${f(row.cpuMs, 0)} | ${f(row.wallMs, 0)} | ${iqr} | ${f(row.wallRatio, 3)} | ${heap} | ${row.wrongContext} | ${target} |`);
+      lines.push(`| ${first ? label : ''} | ${variant} | ${f(row.cpuMs, 0)} | ${f(row.wallMs, 0)} | ${ratio} | ${f(row.wallRatio, 3)} | ${heap} | ${row.wrongContext} | ${target} |`);
       first = false;
     }
   }

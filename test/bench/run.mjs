@@ -6,7 +6,7 @@
 //   --runtime a,b           node (this one), node22, node24, node26, bun, deno; default node
 //   --rounds N              interleaved rounds for every workload (default: per workload, 15-40)
 //   --workloads a,b         c1, c100, stream64m, streams10k (default all)
-//   --variants a,b          shimmed, naive, listener-bind (default all; native always runs)
+//   --variants a,b          shimmed, native-again, naive, listener-bind (default all; native always runs)
 //   --soak-requests N       requests through one session in the soak (default 100000)
 //   --no-soak               skip the soak
 //   --extra name=file       also measure another build's connect() (e.g. an older dist/esm/index.js)

@@ -17,7 +17,7 @@ export const workloads = {
     run: (s, n) => requestLoop(s, '/1k', n, 1),
   },
   c100: {
-    label: '1 KiB, concurrency 100', full: 500, quick: 300, slices: 10, rounds: 30, quickRounds: 3,
+    label: '1 KiB, concurrency 100', full: 500, quick: 300, slices: 10, rounds: 60, quickRounds: 3,
     run: (s, n) => requestLoop(s, '/1k', n, 100),
   },
   c100w: {
