@@ -11,8 +11,10 @@
 //   --no-soak               skip the soak
 //   --extra name=file       also measure another build's connect() (e.g. an older dist/esm/index.js)
 //   --no-pin                don't pin the client to CPU 0 and the server to the last CPU
+//   --write-readme          also write the tables into README.md's Performance section
+//   --from file             render a saved run (test/bench/results/*.json) instead of running
 import { fork, spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -34,6 +36,8 @@ const { values: opts } = parseArgs({
     'soak-requests': { type: 'string' },
     'no-soak': { type: 'boolean', default: false },
     extra: { type: 'string', multiple: true, default: [] },
+    'write-readme': { type: 'boolean', default: false },
+    from: { type: 'string' },
   },
 });
 
@@ -100,45 +104,81 @@ async function startServer() {
   return { origin: message.origin, stop: () => { server.disconnect(); server.kill(); } };
 }
 
-const machine = {
-  cpu: os.cpus()[0]?.model ?? 'unknown', cores: os.cpus().length,
-  os: `${os.type()} ${os.release()} ${os.arch()}`, memoryGiB: Math.round(os.totalmem() / 2 ** 30),
-  serverNode: process.version, pinned: pinned ? `client on CPU 0, server on CPU ${cpus - 1}` : 'no',
-};
-const command = `npm run bench${argv.length ? ` -- ${argv.join(' ')}` : ''}`;
-const results = { command, machine, startedAt: new Date().toISOString(), config: base, runtimes: {} };
-const server = await startServer();
-let failed = false;
-for (const name of opts.runtime.split(',')) {
-  if (!runtimes[name]) throw new Error(`unknown runtime ${name}; one of ${Object.keys(runtimes).join(', ')}`);
-  const entry = (results.runtimes[name] = {});
-  try {
-    const bench = await runClient(name, { ...base, mode: 'bench', origin: server.origin, softLimitMs: 9 * MIN }, 14 * MIN);
-    Object.assign(entry, { version: bench.version, raw: bench, summary: summarize(bench) });
-    if (!opts['no-soak']) entry.soak = await runClient(name, { ...base, mode: 'soak', origin: server.origin }, 8 * MIN);
-  } catch (error) {
-    failed = true;
-    entry.error = error.message;
-    console.error(`${name}: ${error.message}`);
+/** Runs every requested runtime against one server; returns the results, as saved. */
+async function run() {
+  const machine = {
+    cpu: os.cpus()[0]?.model ?? 'unknown', cores: os.cpus().length,
+    os: `${os.type()} ${os.release()} ${os.arch()}`, memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+    serverNode: process.version, pinned: pinned ? `client on CPU 0, server on CPU ${cpus - 1}` : 'no',
+  };
+  const command = `npm run bench${argv.length ? ` -- ${argv.join(' ')}` : ''}`;
+  const results = { command, machine, startedAt: new Date().toISOString(), config: base, runtimes: {} };
+  const server = await startServer();
+  for (const name of opts.runtime.split(',')) {
+    if (!runtimes[name]) throw new Error(`unknown runtime ${name}; one of ${Object.keys(runtimes).join(', ')}`);
+    const entry = (results.runtimes[name] = {});
+    try {
+      const bench = await runClient(name, { ...base, mode: 'bench', origin: server.origin, softLimitMs: 14 * MIN }, 18 * MIN);
+      Object.assign(entry, { version: bench.version, raw: bench, summary: summarize(bench) });
+      if (!opts['no-soak']) entry.soak = await runClient(name, { ...base, mode: 'soak', origin: server.origin }, 8 * MIN);
+    } catch (error) {
+      entry.error = error.message;
+      console.error(`${name}: ${error.message}`);
+    }
   }
+  server.stop();
+  return results;
 }
-server.stop();
 
-const date = results.startedAt.slice(0, 10);
-const file = join(here, 'results', `${opts.runtime.replaceAll(',', '+')}-${date}${opts.quick ? '-quick' : ''}.json`);
-mkdirSync(dirname(file), { recursive: true });
-writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
-
-console.log(`\n## Benchmark: ${command}`);
-console.log(`Machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, ${machine.os}; server on Node ${machine.serverNode}; pinned: ${machine.pinned}`);
-console.log('Medians of interleaved rounds; ratios are medians of per-round ratios to native in the same round.');
-for (const [name, entry] of Object.entries(results.runtimes)) {
-  console.log(`\n### ${name} ${entry.version ?? ''}`);
-  if (entry.error) { console.log(`failed: ${entry.error}`); continue; }
-  const counts = Object.entries(entry.summary).map(([w, { rows }]) => `${w} ${rows.native.rounds}`);
-  console.log(`Rounds: ${counts.join(', ')}\n`);
-  console.log(benchTable(entry.summary));
-  if (entry.soak) console.log(`\nSoak, ${entry.soak.soakRequests} requests at concurrency 100 through one session, then GC:\n\n${soakTable(entry.soak)}`);
+/** The Markdown report of one run: machine, command, and per runtime the bench and soak tables. */
+function render(results, file) {
+  const { machine, command } = results;
+  const lines = [
+    `_Measured on ${results.startedAt.slice(0, 10)} with \`${command}\` (raw rounds: \`${file}\`)._`,
+    `_Machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, ${machine.os}; server on Node ${machine.serverNode}; pinned: ${machine.pinned}._`,
+    '',
+    'Client CPU and wall time are medians over interleaved rounds; each ratio is the median of per-round ratios to native in the same round, with a 95 % bootstrap interval. `native-again` is a second native session: how far native strays from itself on this machine.',
+  ];
+  for (const [name, entry] of Object.entries(results.runtimes)) {
+    lines.push('', `#### ${name} ${entry.version ?? ''}`.trimEnd(), '');
+    if (entry.error) {
+      lines.push(`failed: ${entry.error}`);
+      continue;
+    }
+    const counts = Object.entries(entry.summary).map(([w, { rows }]) => `${w} ${rows.native.rounds}`);
+    lines.push(`Rounds: ${counts.join(', ')}.`, '', benchTable(entry.summary));
+    if (entry.soak) lines.push('', `Soak, ${entry.soak.soakRequests} requests at concurrency 100 through one session, then GC:`, '', soakTable(entry.soak));
+  }
+  return lines.join('\n');
 }
-console.log(`\nRaw rounds and summaries: ${file.slice(root.length + 1)}`);
-process.exitCode = failed ? 1 : 0;
+
+/** Replaces what lies between the bench markers in README.md with `report`. */
+function writeReadme(report) {
+  const start = '<!-- bench:start -->';
+  const end = '<!-- bench:end -->';
+  const path = join(root, 'README.md');
+  const readme = readFileSync(path, 'utf8');
+  const from = readme.indexOf(start);
+  const to = readme.indexOf(end);
+  if (from === -1 || to < from) throw new Error(`README.md has no ${start} … ${end} markers`);
+  const note = '<!-- Generated by `npm run bench -- --write-readme` (or `--from <results file> --write-readme`); edits here are overwritten. -->';
+  writeFileSync(path, `${readme.slice(0, from + start.length)}\n${note}\n${report}\n${readme.slice(to)}`);
+  console.log('\nREADME.md: Performance section written.');
+}
+
+let results;
+let file;
+if (opts.from) {
+  file = resolve(opts.from);
+  results = JSON.parse(readFileSync(file, 'utf8'));
+} else {
+  results = await run();
+  const date = results.startedAt.slice(0, 10);
+  file = join(here, 'results', `${opts.runtime.replaceAll(',', '+')}-${date}${opts.quick ? '-quick' : ''}.json`);
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
+}
+const report = render(results, file.slice(root.length + 1));
+console.log(`\n${report}`);
+if (opts['write-readme']) writeReadme(report);
+process.exitCode = Object.values(results.runtimes).some((entry) => entry.error) ? 1 : 0;

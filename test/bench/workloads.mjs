@@ -13,7 +13,7 @@ const MIB = 1024 * 1024;
  */
 export const workloads = {
   c1: {
-    label: '1 KiB, concurrency 1', full: 200, quick: 100, slices: 10, rounds: 20, quickRounds: 3,
+    label: '1 KiB, concurrency 1', full: 200, quick: 100, slices: 10, rounds: 12, quickRounds: 3,
     run: (s, n) => requestLoop(s, '/1k', n, 1),
   },
   c100: {
