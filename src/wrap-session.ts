@@ -26,9 +26,25 @@ export function requestInScope(request: Request, session: ClientHttp2Session, ar
     scope.emitDestroy();
     throw error;
   }
-  // Already bound means another copy of this shim sits below us and captured the same context.
-  if (!bindStreamToScope(stream, scope)) scope.emitDestroy();
+  bindOrDestroy(stream, scope);
   return stream;
+}
+
+/**
+ * Binds `stream` to `scope`, its own new resource. Already bound means another copy of this shim
+ * sits below us and captured the same context, so ours ends at once.
+ */
+function bindOrDestroy(stream: ClientHttp2Stream, scope: AsyncResource): void {
+  if (!bindStreamToScope(stream, scope)) scope.emitDestroy();
+}
+
+/**
+ * A pushed stream's own resource, created inside the session's scope so that it carries the
+ * session's connect-time context. One per stream, because `close` destroys it: sharing the
+ * session's resource would have async_hooks see that destroyed once per pushed stream.
+ */
+function newPushedStreamScope(): AsyncResource {
+  return new AsyncResource('Http2PushedStream');
 }
 
 /** Installed as a wrapped session's own `request`; shared by every session. */
@@ -44,7 +60,7 @@ function request(this: WrappedSession, headers?: unknown, options?: unknown): Cl
  * request of ours, so all of its events run in the session's own (connect-time) context.
  */
 function sessionEmit(this: WrappedSession, event: string | symbol): boolean {
-  if (event === 'stream') bindStreamToScope(arguments[1] as ClientHttp2Stream, this[kScope]);
+  if (event === 'stream') bindOrDestroy(arguments[1] as ClientHttp2Stream, this[kScope].runInAsyncScope(newPushedStreamScope));
   return Reflect.apply(this[kOriginalEmit], this, arguments) as boolean;
 }
 

@@ -1,9 +1,12 @@
+import { createHook } from 'node:async_hooks';
 import http2 from 'node:http2';
 import { describe, expect, it } from 'vitest';
 import { connect, wrapSession } from '../dist/esm/index.js';
 import { als, once, recordScopes, requestIn, transports, useServer } from './helpers/h2.js';
 
 const pushedEvents = ['push', 'data', 'end', 'close'];
+const kScope = Symbol.for('http2-async-context.scope');
+const asyncIdOf = (target: object) => (target as Record<symbol, { asyncId(): number }>)[kScope]!.asyncId();
 
 describe.each(transports)('server push over $name', (transport) => {
   const server = useServer(transport);
@@ -33,5 +36,24 @@ describe.each(transports)('server push over $name', (transport) => {
     const push = await pushed;
     await push.closed;
     expect(Object.fromEntries(push.seen)).toEqual({ data: ['wrapped-here'], end: ['wrapped-here'] });
+  });
+
+  it("a pushed stream's resource is its own, destroyed once on its close; the session's is not", async () => {
+    const session = server.connect(connect, 'session');
+    const destroyed: number[] = [];
+    const hook = createHook({ destroy: (id) => { destroyed.push(id); } }).enable();
+    try {
+      const pushed = once(session, 'stream').then(([stream]) => {
+        const pushedStream = stream as http2.ClientHttp2Stream;
+        pushedStream.resume();
+        return once(pushedStream, 'close').then(() => asyncIdOf(pushedStream));
+      });
+      const { closed } = requestIn(session, 'request', { ':path': '/push' }, []);
+      const [pushedId] = await Promise.all([pushed, closed]);
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(pushedId).not.toBe(asyncIdOf(session));
+      expect(destroyed.filter((id) => id === pushedId)).toHaveLength(1);
+      expect(destroyed).not.toContain(asyncIdOf(session));
+    } finally { hook.disable(); }
   });
 });
