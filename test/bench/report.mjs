@@ -113,3 +113,26 @@ export function soakTable(soak) {
   if (!soak.asyncHooks) lines.push('async_hooks does not call its hooks on this runtime: "ours" counts bound scopes minus emitDestroy() calls; Node\'s own are not visible.');
   return lines.join('\n');
 }
+
+/** One line per target, one column per runtime: the verdicts the README leads with. */
+export function targetsTable(runtimes) {
+  const measured = Object.entries(runtimes).filter(([, entry]) => entry.summary);
+  const lines = [
+    `| target (shimmed) | ${measured.map(([name, entry]) => `${name} ${entry.version}`).join(' | ')} |`,
+    `|---|${measured.map(() => '---').join('|')}|`,
+  ];
+  for (const [workload, max] of Object.entries(cpuTargets)) {
+    const cells = measured.map(([, { summary }]) => {
+      const row = summary[workload]?.rows.shimmed;
+      return row ? `${f(row.cpuRatio, 3)} (${f(row.cpuRatioCi[0], 2)}–${f(row.cpuRatioCi[1], 2)}) ${pass(row.target.pass)}` : 'not run';
+    });
+    const label = measured.find(([, { summary }]) => summary[workload])?.[1].summary[workload].label ?? workload;
+    lines.push(`| client CPU, ${label}: ≤ ${max.toFixed(2)}× native | ${cells.join(' | ')} |`);
+  }
+  const soaks = measured.map(([, entry]) => (entry.soak ? soakVerdict(entry.soak.soak.shimmed) : null));
+  lines.push(`| retained heap after ${soakTargets.requestsAtLeast} requests < ${soakTargets.retainedKiB} KiB | ${soaks.map((v) =>
+    (v?.retained ? `${f(v.retained.KiB, 1)} KiB ${pass(v.retained.pass)}` : 'not run')).join(' | ')} |`);
+  lines.push(`| live \`PendingRequest\` after every stream closed: 0 | ${soaks.map((v) =>
+    (v ? `${v.oursLive.count} ${pass(v.oursLive.pass)}` : 'not run')).join(' | ')} |`);
+  return lines.join('\n');
+}

@@ -19,7 +19,7 @@ import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { benchTable, soakTable, summarize } from './report.mjs';
+import { benchTable, soakTable, summarize, targetsTable } from './report.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '../..');
@@ -138,6 +138,8 @@ function render(results, file) {
     `_Machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, ${machine.os}; server on Node ${machine.serverNode}; pinned: ${machine.pinned}._`,
     '',
     'Client CPU and wall time are medians over interleaved rounds; each ratio is the median of per-round ratios to native in the same round, with a 95 % bootstrap interval. `native-again` is a second native session: how far native strays from itself on this machine.',
+    '',
+    targetsTable(results.runtimes),
   ];
   for (const [name, entry] of Object.entries(results.runtimes)) {
     lines.push('', `#### ${name} ${entry.version ?? ''}`.trimEnd(), '');
