@@ -20,10 +20,6 @@ export const workloads = {
     label: '1 KiB, concurrency 100', full: 500, quick: 300, slices: 10, rounds: 60, quickRounds: 3,
     run: (s, n) => requestLoop(s, '/1k', n, 100),
   },
-  c100w: {
-    label: '1 KiB, waves of 100', full: 500, quick: 300, slices: 10, rounds: 30, quickRounds: 3,
-    run: (s, n) => requestLoop(s, '/1k', n, 100, undefined, true),
-  },
   stream64m: {
     label: 'one 64 MiB response in 16 KiB chunks', full: 64, quick: 16, slices: 3, rounds: 20, quickRounds: 3,
     run: (s, n) => requestLoop(s, `/stream?bytes=${n * MIB}`, 1, 1),
@@ -60,7 +56,7 @@ export async function measure(body) {
  * `total` requests to `path`, `concurrency` in flight; each finished one starts the next.
  * `onStream` (the soak's bookkeeping) sees each stream as it is opened.
  */
-export function requestLoop(session, path, total, concurrency, onStream, waves = false) {
+export function requestLoop(session, path, total, concurrency, onStream) {
   return () => new Promise((resolve, reject) => {
     let started = 0;
     let finished = 0;
@@ -79,8 +75,7 @@ export function requestLoop(session, path, total, concurrency, onStream, waves =
       stream.on('close', () => {
         if (als.getStore() !== store) wrong++;
         if (++finished === total) resolve({ wrong, bytes });
-        else if (!waves && started < total) issue();
-        else if (waves && finished === started) for (let i = 0; i < concurrency && started < total; i++) issue();
+        else if (started < total) issue();
       });
     };
     const issue = () => {
