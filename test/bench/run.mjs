@@ -3,7 +3,7 @@
 // Node; each runtime's client runs in a process of its own, so its CPU is the client's alone.
 //
 //   --quick                 fewer rounds and smaller workloads: a smoke run of the harness
-//   --runtime a,b           node (this one), node22, node24, node26, bun, deno; default node
+//   --runtime a,b           node (this one), node22, node24, node26, bun, deno (as npm run compat finds them); default node
 //   --rounds N              interleaved rounds for every workload (default: per workload, 15-40)
 //   --workloads a,b         c1, c100, stream64m, streams10k (default all)
 //   --variants a,b          shimmed, native-again, naive, listener-bind (default all; native always runs)
@@ -19,6 +19,7 @@ import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { findRuntimes } from '../../compat/runtimes.mjs';
 import { benchTable, soakTable, summarize, targetsTable } from './report.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -41,16 +42,8 @@ const { values: opts } = parseArgs({
   },
 });
 
-const nodeFlags = ['--expose-gc'];
-const runtimes = {
-  node22: { bin: join(root, 'node_modules/node22/bin/node'), args: nodeFlags },
-  node24: { bin: join(root, 'node_modules/node24/bin/node'), args: nodeFlags },
-  node26: { bin: join(root, 'node_modules/node26/bin/node'), args: nodeFlags },
-  bun: { bin: join(root, 'node_modules/bun/bin/bun.exe'), args: [] },
-  deno: { bin: join(root, 'node_modules/deno/deno'), args: ['run', '-A', '--v8-flags=--expose-gc'] },
-  node: { bin: process.execPath, args: nodeFlags },
-  [`node${process.versions.node.split('.')[0]}`]: { bin: process.execPath, args: nodeFlags },
-};
+/** What each kind of runtime needs to run the client: a way to force GC. */
+const clientFlags = { node: ['--expose-gc'], bun: [], deno: ['run', '-A', '--v8-flags=--expose-gc'] };
 
 const MIN = 60_000;
 const base = {
@@ -72,10 +65,10 @@ const cpus = os.cpus().length;
 const pinned = !opts['no-pin'] && cpus >= 2 && spawnSync('taskset', ['-V']).status === 0;
 const pin = (cpu, command) => (pinned ? ['taskset', ['-c', String(cpu), ...command]] : [command[0], command.slice(1)]);
 
-/** Runs client.mjs on `name` with `config`; resolves its @@RESULT, killing it past `limitMs`. */
-function runClient(name, config, limitMs) {
-  const { bin, args } = runtimes[name];
-  const [file, argv] = pin(0, [bin, ...args, join(here, 'client.mjs'), JSON.stringify({ ...config, hardLimitMs: limitMs })]);
+/** Runs client.mjs on `runtime` (from findRuntimes) with `config`; resolves its @@RESULT, killing it past `limitMs`. */
+function runClient(runtime, config, limitMs) {
+  const name = runtime.id;
+  const [file, argv] = pin(0, [runtime.bin, ...clientFlags[runtime.kind], join(here, 'client.mjs'), JSON.stringify({ ...config, hardLimitMs: limitMs })]);
   const child = spawn(file, argv, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
   const kill = setTimeout(() => child.kill('SIGKILL'), limitMs + 30_000);
   let stdout = '';
@@ -113,17 +106,22 @@ async function run() {
   };
   const command = `npm run bench${argv.length ? ` -- ${argv.join(' ')}` : ''}`;
   const results = { command, machine, startedAt: new Date().toISOString(), config: base, runtimes: {} };
+  // The compat suite's runtimes, found where `npm ci` put them; one that is missing is reported.
+  const names = opts.runtime.split(',');
+  const { ready, skipped } = await findRuntimes(names);
+  const unknown = names.filter((name) => ![...ready, ...skipped].some(({ id }) => id === name));
+  if (unknown.length) throw new Error(`unknown runtime ${unknown.join(', ')}; one of node, node22, node24, node26, bun, deno`);
+  for (const { id, reason } of skipped) results.runtimes[id] = { error: `skipped: ${reason}` };
   const server = await startServer();
-  for (const name of opts.runtime.split(',')) {
-    if (!runtimes[name]) throw new Error(`unknown runtime ${name}; one of ${Object.keys(runtimes).join(', ')}`);
-    const entry = (results.runtimes[name] = {});
+  for (const runtime of ready) {
+    const entry = (results.runtimes[runtime.id] = {});
     try {
-      const bench = await runClient(name, { ...base, mode: 'bench', origin: server.origin, softLimitMs: 14 * MIN }, 18 * MIN);
+      const bench = await runClient(runtime, { ...base, mode: 'bench', origin: server.origin, softLimitMs: 14 * MIN }, 18 * MIN);
       Object.assign(entry, { version: bench.version, raw: bench, summary: summarize(bench) });
-      if (!opts['no-soak']) entry.soak = await runClient(name, { ...base, mode: 'soak', origin: server.origin }, 8 * MIN);
+      if (!opts['no-soak']) entry.soak = await runClient(runtime, { ...base, mode: 'soak', origin: server.origin }, 8 * MIN);
     } catch (error) {
       entry.error = error.message;
-      console.error(`${name}: ${error.message}`);
+      console.error(`${runtime.id}: ${error.message}`);
     }
   }
   server.stop();
