@@ -4,7 +4,7 @@
 //
 //   --quick                 fewer rounds and smaller workloads: a smoke run of the harness
 //   --runtime a,b           node (this one), node22, node24, node26, bun, deno (as npm run compat finds them); default node
-//   --rounds N              interleaved rounds for every workload (default: per workload, 15-40)
+//   --rounds N              interleaved rounds for every workload (default: per workload, 12-60)
 //   --workloads a,b         c1, c100, stream64m, streams10k (default all)
 //   --variants a,b          shimmed, native-again, naive, listener-bind (default all; native always runs)
 //   --soak-requests N       requests through one session in the soak (default 100000)

@@ -93,7 +93,8 @@ async function soakSession(name, open, config, tracker) {
   const half = Math.floor(config.soakRequests / 2);
   for (const label of ['half', 'all']) {
     const { wrong } = await withTimeout(requestLoop(session, '/1k', half, CONCURRENCY, onStream)(), 600_000, `soak ${name}`);
-    if (wrong) throw new Error(`soak ${name}: ${wrong} listener calls saw the wrong store`);
+    // Natively some runtimes lose the store (Deno in `close`): that is the floor, not a failure.
+    if (wrong && name === 'shimmed') throw new Error(`soak ${name}: ${wrong} listener calls saw the wrong store`);
     await read(`after ${opened - WARM_UP} requests`);
   }
   await new Promise((resolve) => session.close(resolve));
