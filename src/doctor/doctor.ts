@@ -57,7 +57,7 @@ function registerActive(): boolean {
  * ```ts
  * import { runDoctor } from 'http2-async-context/doctor';
  * const report = await runDoctor();
- * console.log(report.summary.events); // { native: 41, shimmed: 52, total: 52 }
+ * const { native, shimmed, total } = report.summary.events; // events in the right scope, of total
  * ```
  */
 export async function runDoctor(options: DoctorOptions = {}): Promise<DoctorReport> {

@@ -3,7 +3,11 @@ import type { EventEmitter } from 'node:events';
 import { readFileSync } from 'node:fs';
 import http2 from 'node:http2';
 import { afterAll, afterEach, beforeAll } from 'vitest';
+import { once } from '../../dist/esm/doctor/scenario.js';
 import { startScenarioServer, type ScenarioServer } from '../../dist/esm/doctor/server.js';
+
+/** The doctor's `once`: the next `event`, and unlike `events.once`, an `error` does not reject. */
+export { once };
 
 /** The store every test reads inside its listeners. Store values are plain ids. */
 export const als = new AsyncLocalStorage<string>();
@@ -66,9 +70,4 @@ export function requestIn(
     return { stream, seen: recordScopes(stream, events), closed: once(stream, 'close') };
   };
   return id === undefined ? open() : als.run(id, open);
-}
-
-/** Resolves on the next `event` from `emitter`; unlike `events.once`, an `error` does not reject. */
-export function once(emitter: EventEmitter, event: string): Promise<unknown[]> {
-  return new Promise((resolve) => emitter.once(event, (...args: unknown[]) => resolve(args)));
 }
