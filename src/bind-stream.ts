@@ -1,27 +1,49 @@
-import { AsyncResource } from 'node:async_hooks';
+import type { AsyncResource } from 'node:async_hooks';
 import type { ClientHttp2Stream } from 'node:http2';
-import { kContinued, kOriginalEmit, kScope } from './symbols.js';
+import { kContinued, kEmitBelow, kScope } from './symbols.js';
 
 type Emit = (this: unknown, event: string | symbol, ...args: unknown[]) => boolean;
 
-/** A stream whose `emit` we replaced; the extra fields live on the stream, not in closures. */
+/**
+ * A stream whose events we scope. `kScope` is the resource while bound and `null` once released;
+ * `kEmitBelow` is set only when the stream already had an `emit` of its own when we bound it.
+ */
 export interface ScopedStream extends ClientHttp2Stream {
-  [kScope]: AsyncResource;
-  [kOriginalEmit]: Emit;
+  [kScope]: AsyncResource | null;
+  [kEmitBelow]?: Emit;
   [kContinued]?: true;
 }
 
 /**
  * Makes every event `stream` emits run inside `scope`. Returns false, doing nothing, when the
- * stream is already bound (by us, or by the other module copy of this package).
+ * stream is or was already bound (by us, or by the other module copy of this package).
  */
 export function bindStreamToScope(stream: ClientHttp2Stream, scope: AsyncResource): boolean {
   const target = stream as ScopedStream;
   if (target[kScope] !== undefined) return false;
+  // Someone else's per-instance `emit` (an APM agent's) is kept and called; the usual inherited
+  // one is not copied, but looked up on each emit, so a later patch of the prototype's `emit`
+  // (a profiler, a lazily loaded agent) still sees every event.
+  if (Object.hasOwn(target, 'emit')) target[kEmitBelow] = target.emit as Emit;
   target[kScope] = scope;
-  target[kOriginalEmit] = target.emit as Emit;
   target.emit = scopedEmit;
   return true;
+}
+
+/** Gives a bound stream a scope other than the one it was bound with (a client integration's). */
+export function rebindStreamScope(stream: ClientHttp2Stream, scope: AsyncResource): boolean {
+  const target = stream as ScopedStream;
+  const previous = target[kScope];
+  if (previous === undefined) return bindStreamToScope(stream, scope);
+  if (previous === null) return false;
+  target[kScope] = scope;
+  previous.emitDestroy();
+  return true;
+}
+
+/** The `emit` beneath ours: the stream's former own one, else whatever its prototype has now. */
+function emitBelow(stream: ScopedStream): Emit {
+  return stream[kEmitBelow] ?? (Object.getPrototypeOf(stream).emit as Emit);
 }
 
 /**
@@ -30,13 +52,14 @@ export function bindStreamToScope(stream: ClientHttp2Stream, scope: AsyncResourc
  * exact `arguments.length` that listeners with rest parameters observe.
  */
 function scopedEmit(this: ScopedStream, event: string | symbol, a?: unknown, b?: unknown, c?: unknown): boolean {
+  const scope = this[kScope];
+  if (!scope) return Reflect.apply(emitBelow(this), this, arguments) as boolean;
   if (event === 'headers' || event === 'continue') {
     const status = event === 'headers' ? (a as Record<string, unknown> | undefined)?.[':status'] : 100;
-    if (status === 100 || status === '100') return emitContinueOnce(this);
+    if (status === 100 || status === '100') return emitContinueOnce(this, scope);
   }
-  const emit = this[kOriginalEmit];
+  const emit = emitBelow(this);
   if (!needsScope(this, event)) return Reflect.apply(emit, this, arguments) as boolean;
-  const scope = this[kScope];
   try {
     switch (arguments.length) {
       case 1: return scope.runInAsyncScope(emit, this, event);
@@ -46,7 +69,7 @@ function scopedEmit(this: ScopedStream, event: string | symbol, a?: unknown, b?:
       default: return scope.runInAsyncScope(emit, this, ...(arguments as unknown as [string]));
     }
   } finally {
-    if (event === 'close') releaseScope(this);
+    if (event === 'close') releaseScope(this, scope);
   }
 }
 
@@ -66,12 +89,18 @@ function needsScope(stream: ScopedStream, event: string | symbol): boolean {
 }
 
 /**
- * After `close` a stream has nothing left to say: give it back its own `emit` and end the
- * resource, so async_hooks users see it destroyed exactly once.
+ * After `close` a stream has nothing left to say: end the resource, exactly once, and take our
+ * `emit` off the stream, but only while ours is still the one installed. If another library
+ * wrapped it since, its wrapper stays and ours, released, just passes events through.
  */
-function releaseScope(stream: ScopedStream): void {
-  stream.emit = stream[kOriginalEmit];
-  stream[kScope].emitDestroy();
+function releaseScope(stream: ScopedStream, scope: AsyncResource): void {
+  stream[kScope] = null;
+  if (Object.hasOwn(stream, 'emit') && stream.emit === scopedEmit) {
+    const below = stream[kEmitBelow];
+    if (below) stream.emit = below;
+    else delete (stream as { emit?: Emit }).emit;
+  }
+  scope.emitDestroy();
 }
 
 /**
@@ -79,8 +108,8 @@ function releaseScope(stream: ScopedStream): void {
  * and derives `continue` from it in an internal listener; Bun emits `continue` first, then
  * `headers`. Whichever arrives first becomes the single `continue`; the rest are dropped.
  */
-function emitContinueOnce(stream: ScopedStream): boolean {
+function emitContinueOnce(stream: ScopedStream, scope: AsyncResource): boolean {
   if (stream[kContinued]) return false;
   stream[kContinued] = true;
-  return stream[kScope].runInAsyncScope(stream[kOriginalEmit], stream, 'continue');
+  return scope.runInAsyncScope(emitBelow(stream), stream, 'continue');
 }

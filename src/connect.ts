@@ -1,6 +1,6 @@
 import http2 from 'node:http2';
 import { promisify } from 'node:util';
-import { wrapSession } from './wrap-session.js';
+import { bindSession, isClientSession } from './wrap-session.js';
 
 type Connect = typeof http2.connect;
 
@@ -27,23 +27,29 @@ type Connect = typeof http2.connect;
  */
 export const connect = withPromisifiedForm(function connect(authority: unknown, options?: unknown, listener?: unknown) {
   // Looked up per call, not at import: another patch of http2.connect (an APM agent, our own
-  // register) keeps working underneath, and a wrapped session is left as it is.
-  return wrapSession(Reflect.apply(http2.connect, http2, arguments) as http2.ClientHttp2Session);
+  // register) keeps working underneath, and a wrapped session is left as it is. What is not a
+  // session (a test double's return value) is handed back untouched.
+  const session = Reflect.apply(http2.connect, http2, arguments) as unknown;
+  return isClientSession(session) ? bindSession(session, undefined) : session;
 } as Connect);
 
 /**
- * Gives a `connect` replacement the promisified form Node defines on `http2.connect` (resolving
- * once the session is connected), built on the replacement itself. Only where the runtime has one.
+ * Gives a `connect` replacement the promisified form the runtime defines on `http2.connect`
+ * (resolving once the session is connected, rejecting on its first error), built on the
+ * replacement itself, with the same property attributes. Only where the runtime has one.
  */
 export function withPromisifiedForm(replacement: Connect, original: Connect = http2.connect): Connect {
-  if (promisify.custom in original) {
-    Object.defineProperty(replacement, promisify.custom, {
-      configurable: true,
-      value: (authority: string | URL, options?: http2.ClientSessionOptions) =>
-        new Promise<http2.ClientHttp2Session>((resolve) => {
-          const session = replacement(authority, options, () => resolve(session));
-        }),
+  const descriptor = Object.getOwnPropertyDescriptor(original, promisify.custom);
+  if (descriptor === undefined) return replacement;
+  const connectAsync = (authority: string | URL, options?: http2.ClientSessionOptions) =>
+    new Promise<http2.ClientHttp2Session>((resolve, reject) => {
+      const session = replacement(authority, options, () => {
+        session.removeListener('error', reject);
+        resolve(session);
+      });
+      session.once('error', reject);
     });
-  }
+  const { writable, enumerable, configurable } = descriptor;
+  Object.defineProperty(replacement, promisify.custom, { value: connectAsync, writable, enumerable, configurable });
   return replacement;
 }

@@ -4,14 +4,14 @@
  * instead of scoping them twice.
  */
 
-/** The `AsyncResource` a stream's events run in. */
+/** The `AsyncResource` a stream's events run in; `null` once the stream closed and let it go. */
 export const kScope = Symbol.for('http2-async-context.scope');
 
-/** The `emit` a bound stream or session had before we replaced it. */
-export const kOriginalEmit = Symbol.for('http2-async-context.original-emit');
+/** A bound stream's own `emit` from before we bound it, when it had one (someone else's wrapper). */
+export const kEmitBelow = Symbol.for('http2-async-context.emit-below');
 
-/** The `request` a wrapped session had before we replaced it. */
-export const kOriginalRequest = Symbol.for('http2-async-context.original-request');
+/** A wrapped session's state: its scope, and what it had before we wrapped it. */
+export const kSession = Symbol.for('http2-async-context.session');
 
 /** Set on a stream once it has emitted `continue` for a `:status 100`. */
 export const kContinued = Symbol.for('http2-async-context.continued');
@@ -19,5 +19,8 @@ export const kContinued = Symbol.for('http2-async-context.continued');
 /** Marks the functions we install, so a second wrapper can see it is not the first. */
 export const kShim = Symbol.for('http2-async-context.shim');
 
-/** Holds the process-wide patch state that `patchHttp2()` keeps on `node:http2`. */
-export const kPatchState = Symbol.for('http2-async-context.patch-state');
+/**
+ * Holds the process-wide patch state that `patchHttp2()` keeps on `node:http2`. Versioned: the
+ * state's shape changed in 0.2, and a 0.1 copy in the same process must not read ours.
+ */
+export const kPatchState = Symbol.for('http2-async-context.patch-state.v2');

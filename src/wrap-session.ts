@@ -1,16 +1,35 @@
 import { AsyncResource } from 'node:async_hooks';
+import http2 from 'node:http2';
 import type { ClientHttp2Session, ClientHttp2Stream } from 'node:http2';
 import { bindStreamToScope } from './bind-stream.js';
 import { invalidArgType } from './errors.js';
-import { kOriginalEmit, kOriginalRequest, kScope, kShim } from './symbols.js';
+import { kPatchState, kSession, kShim } from './symbols.js';
 
 type Request = ClientHttp2Session['request'];
 type Emit = (this: unknown, event: string | symbol, ...args: unknown[]) => boolean;
 
+/** What the register patch shares, on `node:http2`, with the sessions it wraps. */
+export interface PatchGate {
+  /** False once `unpatchHttp2()` ran: sessions wrapped by the patch then act natively. */
+  readonly active: boolean;
+  /** Shown every client session that passes through the package, to find the class's prototype. */
+  noteSession(session: ClientHttp2Session): void;
+}
+
+/** Per wrapped session; one object, so a session grows by one property and two own methods. */
+interface SessionState {
+  /** Carries the connect-time context into pushed streams; destroyed when the session closes. */
+  scope: AsyncResource | null;
+  /** Set while only the register patch wrapped the session: it is scoped while the patch is on. */
+  gate: PatchGate | undefined;
+  /** The session's own `request`/`emit` from before we wrapped it, if it had any. */
+  requestBelow: Request | undefined;
+  emitBelow: Emit | undefined;
+  request: Request;
+}
+
 interface WrappedSession extends ClientHttp2Session {
-  [kScope]: AsyncResource;
-  [kOriginalEmit]: Emit;
-  [kOriginalRequest]?: Request;
+  [kSession]?: SessionState;
 }
 
 /**
@@ -40,35 +59,100 @@ function bindOrDestroy(stream: ClientHttp2Stream, scope: AsyncResource): void {
 
 /**
  * A pushed stream's own resource, created inside the session's scope so that it carries the
- * session's connect-time context. One per stream, because `close` destroys it: sharing the
- * session's resource would have async_hooks see that destroyed once per pushed stream.
+ * session's connect-time context. One per stream, because `close` destroys it.
  */
 function newPushedStreamScope(): AsyncResource {
   return new AsyncResource('Http2PushedStream');
 }
 
-/** Installed as a wrapped session's own `request`; shared by every session. */
-function request(this: WrappedSession, headers?: unknown, options?: unknown): ClientHttp2Stream {
-  const original = this[kOriginalRequest] as Request & { [kShim]?: boolean };
-  // Beneath us is the active register patch (from either module copy): it scopes the request once.
-  if (original[kShim] === true) return Reflect.apply(original, this, arguments) as ClientHttp2Stream;
-  return requestInScope(original, this, arguments);
+/** True while `state` should scope: always for explicit wraps, while the patch is on for its own. */
+function scoping(state: SessionState): boolean {
+  return state.scope !== null && (state.gate === undefined || state.gate.active);
 }
 
 /**
- * Installed as a wrapped session's `emit`. Its only job is server push: a pushed stream has no
- * request of ours, so all of its events run in the session's own (connect-time) context.
+ * The `request` a session gets: a closure over that session rather than state read from `this`,
+ * so that `session.request.call(other, headers)` opens a scoped request on `other`, as natively
+ * it opens one there. The function beneath is looked up per call, never copied.
+ */
+function scopedRequestFor(session: ClientHttp2Session, state: SessionState): Request {
+  return function request(this: ClientHttp2Session, headers?: unknown, options?: unknown) {
+    const below = (state.requestBelow ?? Object.getPrototypeOf(session).request) as Request & { [kShim]?: boolean };
+    // Beneath us is the active register patch (from either module copy): it scopes the request once.
+    if (below[kShim] === true || !scoping(state)) return Reflect.apply(below, this, arguments);
+    return requestInScope(below, this, arguments);
+  } as Request;
+}
+
+/**
+ * Installed as a wrapped session's `emit`. Its jobs are server push (a pushed stream has no
+ * request of ours, so all of its events run in the session's connect-time context) and, on
+ * `close`, giving the session back what it had.
  */
 function sessionEmit(this: WrappedSession, event: string | symbol): boolean {
-  if (event === 'stream') bindOrDestroy(arguments[1] as ClientHttp2Stream, this[kScope].runInAsyncScope(newPushedStreamScope));
-  return Reflect.apply(this[kOriginalEmit], this, arguments) as boolean;
+  const state = this[kSession];
+  const emit = (state?.emitBelow ?? Object.getPrototypeOf(this).emit) as Emit;
+  if (state === undefined || state.scope === null) return Reflect.apply(emit, this, arguments) as boolean;
+  if (event === 'stream' && scoping(state)) bindOrDestroy(arguments[1] as ClientHttp2Stream, state.scope.runInAsyncScope(newPushedStreamScope));
+  if (event !== 'close') return Reflect.apply(emit, this, arguments) as boolean;
+  try {
+    return Reflect.apply(emit, this, arguments) as boolean;
+  } finally {
+    releaseSession(this, state);
+  }
+}
+
+/**
+ * Ends the session's resource exactly once and takes our `request` and `emit` off the session,
+ * each only while ours is still the one installed: a wrapper another library put on top stays.
+ */
+function releaseSession(session: WrappedSession, state: SessionState): void {
+  const scope = state.scope!;
+  state.scope = null;
+  restoreOwn(session, 'emit', sessionEmit, state.emitBelow);
+  restoreOwn(session, 'request', state.request, state.requestBelow);
+  scope.emitDestroy();
+}
+
+function restoreOwn(target: object, key: 'emit' | 'request', ours: unknown, below: unknown): void {
+  const holder = target as Record<string, unknown>;
+  if (!Object.hasOwn(holder, key) || holder[key] !== ours) return;
+  if (below === undefined) delete holder[key];
+  else holder[key] = below;
 }
 
 /** True for anything that quacks like a client session: `http2.connect()` has no exported class. */
-function isClientSession(value: unknown): value is ClientHttp2Session {
+export function isClientSession(value: unknown): value is ClientHttp2Session {
   return typeof value === 'object' && value !== null &&
     typeof (value as ClientHttp2Session).request === 'function' &&
     typeof (value as ClientHttp2Session).emit === 'function';
+}
+
+/**
+ * Wraps `session` for the package. `gate` is the register patch's when the patch wraps a session
+ * on its own; an explicit wrap (`gate` undefined) of a session the patch wrapped makes it
+ * permanent, so that `connect()` sessions stay scoped after `unpatchHttp2()`.
+ */
+export function bindSession<T extends ClientHttp2Session>(session: T, gate: PatchGate | undefined): T {
+  (http2 as { [kPatchState]?: PatchGate })[kPatchState]?.noteSession(session);
+  const target = session as WrappedSession;
+  const existing = target[kSession];
+  if (existing !== undefined) {
+    if (gate === undefined) existing.gate = undefined;
+    return session;
+  }
+  const state: SessionState = {
+    scope: new AsyncResource('Http2ClientSession'),
+    gate,
+    requestBelow: Object.hasOwn(target, 'request') ? target.request : undefined,
+    emitBelow: Object.hasOwn(target, 'emit') ? target.emit as Emit : undefined,
+    request: undefined as unknown as Request,
+  };
+  state.request = scopedRequestFor(session, state);
+  target[kSession] = state;
+  target.emit = sessionEmit;
+  target.request = state.request;
+  return session;
 }
 
 /**
@@ -85,12 +169,5 @@ function isClientSession(value: unknown): value is ClientHttp2Session {
  */
 export function wrapSession<T extends ClientHttp2Session>(session: T): T {
   if (!isClientSession(session)) throw invalidArgType('session', 'an instance of ClientHttp2Session', session);
-  const target = session as unknown as WrappedSession;
-  if (target[kScope] !== undefined) return session;
-  target[kScope] = new AsyncResource('Http2ClientSession');
-  target[kOriginalEmit] = target.emit as Emit;
-  target.emit = sessionEmit;
-  target[kOriginalRequest] = target.request;
-  target.request = request as Request;
-  return session;
+  return bindSession(session, undefined);
 }
