@@ -48,6 +48,9 @@ function collect(result, order, failures) {
       if (!ok) failures.push(`${name} · register probe ${probe.variant} · ${form}: ✘ saw ${seen?.join(', ')}`);
     }
   }
+  for (const [check, { ok, detail }] of Object.entries(result.coexistence ?? {})) {
+    if (!ok) failures.push(`${name} · coexistence · ${check}: ✘ ${JSON.stringify(detail)}`);
+  }
   failures.push(...result.errors.map((error) => `${name}: ${error}`));
   return { name, cells, summary: summarize(plainRows), registerSummary: summarize(registerRows), result };
 }
@@ -83,10 +86,12 @@ export function buildMatrix(results) {
     })]),
   }));
   const probeOrder = new Set(results.flatMap(({ probes }) => probes.flatMap(({ forms }) => Object.keys(forms))));
-  const summaries = runtimes.map(({ name, summary, registerSummary }) => {
+  const summaries = runtimes.map(({ name, summary, registerSummary, result }) => {
     const { events, checks } = summary;
+    const coexistence = Object.values(result.coexistence ?? {});
     return `${name}: native ${events.native}/${events.total} · connect() ${events.shimmed}/${events.total}` +
-      ` · register ${registerSummary.events.shimmed}/${registerSummary.events.total} · checks ${checks.shimmed}/${checks.total}`;
+      ` · register ${registerSummary.events.shimmed}/${registerSummary.events.total} · checks ${checks.shimmed}/${checks.total}` +
+      ` · coexistence ${coexistence.filter(({ ok }) => ok).length}/${coexistence.length}`;
   });
   return { header, groups, probes: probeCells(probeOrder, runtimes), summaries, notes: runtimes.flatMap(notesOf), failures };
 }

@@ -96,7 +96,7 @@ async function runParsed(runtime, args, what, notes) {
 /**
  * Everything the suite runs on one runtime, one process after another: the doctor plainly
  * (native and connect()), the doctor under register (its native column is register), and the
- * register probe under every preload flag and with --patch-late.
+ * register probe under every preload flag and with --patch-late, then the coexistence probe.
  */
 export async function runRuntime(runtime, origin) {
   const doctor = ['doctor', '--json', '--origin', origin];
@@ -116,5 +116,6 @@ export async function runRuntime(runtime, origin) {
     const probe = await parsed([...preload, 'compat/register-probe.mjs', ...late], `register probe ${variant}`);
     probes.push({ variant, forms: probe?.forms ?? {} });
   }
-  return { id: runtime.id, plain, register, probes, errors, notes };
+  const coexistence = await parsed(['compat/coexistence-probe.mjs'], 'coexistence probe');
+  return { id: runtime.id, plain, register, probes, coexistence: coexistence?.checks ?? {}, errors, notes };
 }
