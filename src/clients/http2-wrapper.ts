@@ -1,0 +1,81 @@
+import { AsyncResource } from 'node:async_hooks';
+import type { ClientHttp2Stream } from 'node:http2';
+import { rebindStreamScope } from '../bind-stream.js';
+import { replaceMethods, restoreMethods, sharedClientState, whileScoping, type Integration } from './integration.js';
+
+type AgentRequest = (this: unknown, ...args: unknown[]) => Promise<ClientHttp2Stream>;
+
+
+/**
+ * Runs `request` (http2-wrapper's `Agent#request`, which resolves with the stream once a session
+ * takes it from the agent's queue) with a scope captured now, in the caller's context, and makes
+ * that the stream's scope: the stream was opened later, from the agent's own callbacks.
+ */
+function requestInScope(request: AgentRequest, agent: unknown, args: unknown[]): Promise<ClientHttp2Stream> {
+  const scope = new AsyncResource('Http2WrapperRequest');
+  let pending: Promise<ClientHttp2Stream>;
+  try {
+    pending = whileScoping(sharedClientState(), () => Reflect.apply(request, agent, args));
+  } catch (error) {
+    scope.emitDestroy();
+    throw error;
+  }
+  return pending.then((stream) => {
+    if (!rebindStreamScope(stream, scope)) scope.emitDestroy();
+    return stream;
+  }, (error: unknown) => {
+    scope.emitDestroy();
+    throw error;
+  });
+}
+
+const kScopedAgent = Symbol.for('http2-async-context.http2-wrapper-agent');
+
+/**
+ * Makes an http2-wrapper `Agent` (or got's `agent.http2`) run every event of its requests (the
+ * response callback, `response`, `data`, `end`, `error`, `close`) in the context where each
+ * request was made, also when it was queued while the agent connected or after a GOAWAY.
+ * Returns `agent`. Under `register` it steps aside, since register already scopes every agent.
+ *
+ * @example
+ * ```ts
+ * import http2wrapper from 'http2-wrapper';
+ * import { scopeHttp2WrapperAgent } from 'http2-async-context/http2-wrapper';
+ * const agent = scopeHttp2WrapperAgent(new http2wrapper.Agent());
+ * await got('https://localhost:8443', { http2: true, agent: { http2: agent } });
+ * ```
+ */
+export function scopeHttp2WrapperAgent<Agent extends object>(agent: Agent): Agent {
+  const target = agent as Record<string | symbol, unknown>;
+  if (typeof target.request !== 'function' || target[kScopedAgent]) return agent;
+  Object.defineProperty(target, kScopedAgent, { value: true });
+  replaceMethods(target, ['request'], (_, below) => function request(this: unknown) {
+    if (sharedClientState().scopingDepth > 0) return Reflect.apply(below(), this, arguments);
+    return requestInScope(below() as AgentRequest, this, Array.from(arguments));
+  });
+  return agent;
+}
+
+function agentPrototypeOf(exports: unknown): Record<string, unknown> | undefined {
+  const prototype = (exports as { Agent?: { prototype?: Record<string, unknown> } }).Agent?.prototype;
+  return typeof prototype?.request === 'function' ? prototype : undefined;
+}
+
+/** Register wraps `Agent.prototype.request`, which every agent (got's too) issues requests through. */
+export const http2WrapperIntegration: Integration = {
+  name: 'http2-wrapper',
+  entry: 'source/index.js',
+  patch(exports) {
+    const prototype = agentPrototypeOf(exports);
+    if (prototype === undefined) return false;
+    replaceMethods(prototype, ['request'], (_, below) => function request(this: unknown) {
+      if (!sharedClientState().registerActive || sharedClientState().scopingDepth > 0) return Reflect.apply(below(), this, arguments);
+      return requestInScope(below() as AgentRequest, this, Array.from(arguments));
+    });
+    return true;
+  },
+  unpatch(exports) {
+    const prototype = agentPrototypeOf(exports);
+    if (prototype !== undefined) restoreMethods(prototype);
+  },
+};

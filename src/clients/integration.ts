@@ -1,0 +1,122 @@
+import http2 from 'node:http2';
+import Module from 'node:module';
+
+/**
+ * A client library the register patch knows how to make right: how to recognise a load of its
+ * main entry, and how to patch and unpatch one loaded copy (its exports object).
+ */
+export interface Integration {
+  /** The npm package name, e.g. `@grpc/grpc-js`: what `require()` is called with. */
+  readonly name: string;
+  /** The main entry below the package folder: the file an ES module's import of it loads. */
+  readonly entry: string;
+  /** Patches one copy; false (touching nothing) when the exports do not look like the library. */
+  patch(exports: unknown): boolean;
+  /** Undoes `patch` on that copy, leaving in place whatever someone installed on top of ours. */
+  unpatch(exports: unknown): void;
+}
+
+/** What the client integrations share across the ESM and CommonJS copies of this package. */
+export interface SharedClientState {
+  /** True while `patchClients()` is on; wrappers it installed pass through while it is off. */
+  registerActive: boolean;
+  /**
+   * How many register-patched grpc-js calls or http2-wrapper requests are being created right
+   * now, synchronously: an explicit helper under one of them leaves the scoping to it.
+   */
+  scopingDepth: number;
+}
+
+const kShared = Symbol.for('http2-async-context.clients.shared');
+let shared: SharedClientState | undefined;
+
+/**
+ * Kept on `node:http2`, like the http2 patch state, so both module copies see the same object;
+ * made on first use, so that importing the package changes nothing.
+ */
+export function sharedClientState(): SharedClientState {
+  if (shared !== undefined) return shared;
+  const holder = http2 as unknown as { [kShared]?: SharedClientState };
+  shared = holder[kShared];
+  if (shared === undefined) {
+    shared = { registerActive: false, scopingDepth: 0 };
+    Object.defineProperty(holder, kShared, { value: shared });
+  }
+  return shared;
+}
+
+/** Runs `create` marked as a register-scoped creation, so explicit helpers inside step aside. */
+export function whileScoping<T>(shared: SharedClientState, create: () => T): T {
+  shared.scopingDepth++;
+  try {
+    return create();
+  } finally {
+    shared.scopingDepth--;
+  }
+}
+
+/** One method we installed on a library's prototype, and how to take it off again. */
+export interface MethodSlot {
+  holder: Record<string, unknown>;
+  key: string;
+  /** The holder's own method we covered, or undefined when the method was inherited. */
+  own: unknown;
+  patched: unknown;
+}
+
+type Method = (this: unknown, ...args: unknown[]) => unknown;
+
+/**
+ * Installs `wrap(below)` as `holder[key]`. `below()` gives the method beneath: the holder's own
+ * one if it had one, else the inherited one, looked up on each call rather than copied, so that
+ * a later patch further down the prototype chain is still called.
+ */
+export function replaceMethod(holder: Record<string, unknown>, key: string, wrap: (below: () => Method) => Method): MethodSlot {
+  const own = Object.hasOwn(holder, key) ? holder[key] : undefined;
+  const below = own === undefined
+    ? () => Reflect.get(Object.getPrototypeOf(holder) as object, key) as Method
+    : () => own as Method;
+  const patched = wrap(below);
+  Object.defineProperty(patched, 'name', { value: key });
+  holder[key] = patched;
+  return { holder, key, own, patched };
+}
+
+/** Takes ours off only while it is still the method installed; never clobbers a later patch. */
+export function restoreMethod(slot: MethodSlot): boolean {
+  if (!Object.hasOwn(slot.holder, slot.key) || slot.holder[slot.key] !== slot.patched) return false;
+  if (slot.own === undefined) delete slot.holder[slot.key];
+  else slot.holder[slot.key] = slot.own;
+  return true;
+}
+
+const kSlots = Symbol.for('http2-async-context.client-slots');
+type Patchable = Record<string, unknown> & { [kSlots]?: MethodSlot[] };
+
+/**
+ * Installs `wrap` over each of `methods` on `holder` that is not ours already: a second patch
+ * after an unpatch that could not take ours off (someone wrapped on top) installs nothing twice.
+ */
+export function replaceMethods(holder: Record<string, unknown>, methods: readonly string[], wrap: (method: string, below: () => Method) => Method): void {
+  const target = holder as Patchable;
+  const slots = target[kSlots] ?? [];
+  for (const method of methods) {
+    if (typeof holder[method] !== 'function' || slots.some((slot) => slot.key === method)) continue;
+    slots.push(replaceMethod(holder, method, (below) => wrap(method, below)));
+  }
+  Object.defineProperty(target, kSlots, { value: slots, configurable: true, writable: true });
+}
+
+/** Takes off what `replaceMethods` installed, where ours is still on top. */
+export function restoreMethods(holder: Record<string, unknown>): void {
+  const target = holder as Patchable;
+  const remaining = (target[kSlots] ?? []).filter((slot) => !restoreMethod(slot));
+  if (remaining.length === 0) delete target[kSlots];
+  else target[kSlots] = remaining;
+}
+
+/** The CommonJS module cache (`require.cache`) as `[filename, exports]`; empty where there is none. */
+export function loadedModules(): Array<[string, unknown]> {
+  const cache = (Module as unknown as { _cache?: Record<string, { exports?: unknown } | undefined> })._cache ?? {};
+  return Object.entries(cache).map(([filename, loaded]) => [filename, loaded?.exports]);
+}
