@@ -1,0 +1,159 @@
+import { createHook } from 'node:async_hooks';
+import Module, { createRequire } from 'node:module';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { patchClients, unpatchClients } from '../dist/esm/index.js';
+import { scopeHttp2WrapperAgent } from '../dist/esm/http2-wrapper.js';
+import { undiciInterceptor } from '../dist/esm/undici.js';
+import { startScenarioServer, type ScenarioServer } from '../dist/esm/doctor/server.js';
+import { als, transports } from './helpers/h2.js';
+
+// What patchClients() does to the libraries themselves: applying, undoing, living next to a later
+// patch, and scoping each request once. Whether every callback of every client then sees the
+// right store, cold, warm and after GOAWAY, is the client matrix (test/clients-*.test.ts).
+const require = createRequire(import.meta.url);
+const undici = require('undici') as typeof import('undici');
+const http2wrapper = require('http2-wrapper') as typeof import('http2-wrapper') & { Agent: { prototype: { request: unknown } } };
+const tls = transports[1];
+const moduleInternals = Module as unknown as { _load: unknown };
+const nativeLoad = moduleInternals._load;
+const nativeDispatch = undici.Client.prototype.dispatch;
+const nativeAgentRequest = http2wrapper.Agent.prototype.request;
+
+let server: ScenarioServer;
+beforeAll(async () => { server = await startScenarioServer(tls.server); });
+afterAll(() => server.close());
+afterEach(() => { unpatchClients(); });
+
+/** Counts the async resources of `type` created while `fn` runs, to the end of its promise. */
+async function resourcesCreatedBy(type: string, fn: () => Promise<unknown>): Promise<number> {
+  let count = 0;
+  const hook = createHook({ init: (_id, initType) => { if (initType === type) count++; } }).enable();
+  try { await fn(); } finally { hook.disable(); }
+  return count;
+}
+
+/** One undici dispatch of /trailers inside the store `id`; resolves with the stores its handler saw. */
+function dispatchIn(dispatcher: { dispatch: typeof nativeDispatch }, id: string) {
+  return als.run(id, () => new Promise<Array<string | undefined>>((resolve, reject) => {
+    const seen: Array<string | undefined> = [];
+    dispatcher.dispatch({ path: '/trailers', method: 'GET' }, {
+      onConnect() {},
+      onHeaders() { seen.push(als.getStore()); return true; },
+      onData() { seen.push(als.getStore()); return true; },
+      onComplete() { seen.push(als.getStore()); resolve(seen); },
+      onError: reject,
+    } as never);
+  }));
+}
+
+const h2Client = () => new undici.Client(server.origin, { allowH2: true, connect: { ca: tls.client.ca, servername: 'localhost' } });
+
+/** Three dispatches at once on a cold client, each in its own store: how many saw only theirs. */
+async function coldUndici(client: { dispatch: typeof nativeDispatch }) {
+  const ids = ['a', 'b', 'c'];
+  const seen = await Promise.all(ids.map((id) => dispatchIn(client, id)));
+  return seen.filter((stores, i) => stores.length > 0 && stores.every((store) => store === ids[i])).length;
+}
+
+describe('patchClients()', () => {
+  it('patches copies already loaded, and unpatch gives back exactly what was there', () => {
+    expect(patchClients()).toBe(true);
+    expect(patchClients()).toBe(false);
+    expect(moduleInternals._load).not.toBe(nativeLoad);
+    expect(Object.hasOwn(undici.Client.prototype, 'dispatch')).toBe(true);
+    expect(http2wrapper.Agent.prototype.request).not.toBe(nativeAgentRequest);
+    expect(unpatchClients()).toBe(true);
+    expect(unpatchClients()).toBe(false);
+    expect(moduleInternals._load).toBe(nativeLoad);
+    expect(Object.hasOwn(undici.Client.prototype, 'dispatch')).toBe(false);
+    expect(undici.Client.prototype.dispatch).toBe(nativeDispatch);
+    expect(http2wrapper.Agent.prototype.request).toBe(nativeAgentRequest);
+  });
+
+  it('scopes undici dispatch handlers of a cold client, natively wrong', async () => {
+    const native = h2Client();
+    expect(await coldUndici(native)).toBeLessThan(3);
+    await native.close();
+    patchClients();
+    const patched = h2Client();
+    expect(await coldUndici(patched)).toBe(3);
+    await patched.close();
+  });
+
+  it('leaves a later patch on top in place and passes through until patched again', async () => {
+    patchClients();
+    const ours = undici.Client.prototype.dispatch;
+    const theirs = function dispatch(this: unknown, ...args: unknown[]) { return Reflect.apply(ours, this, args); };
+    undici.Client.prototype.dispatch = theirs as never;
+    try {
+      unpatchClients();
+      expect(undici.Client.prototype.dispatch).toBe(theirs);
+      const client = h2Client();
+      expect(await coldUndici(client)).toBeLessThan(3);
+      await client.close();
+      patchClients();
+      expect(undici.Client.prototype.dispatch).toBe(theirs);
+      const again = h2Client();
+      expect(await coldUndici(again)).toBe(3);
+      await again.close();
+    } finally {
+      undici.Client.prototype.dispatch = ours;
+    }
+  });
+
+  it('a later Module._load wrapper stays; ours passes loads through once unpatched', () => {
+    patchClients();
+    const ours = moduleInternals._load as (...args: unknown[]) => unknown;
+    const theirs = function load(this: unknown, ...args: unknown[]) { return Reflect.apply(ours, this, args); };
+    moduleInternals._load = theirs;
+    try {
+      unpatchClients();
+      expect(moduleInternals._load).toBe(theirs);
+      expect(require('node:path')).toBeTypeOf('object');
+    } finally {
+      moduleInternals._load = nativeLoad;
+    }
+  });
+});
+
+describe('explicit helpers', () => {
+  it('undiciInterceptor scopes a composed client without register', async () => {
+    const client = h2Client();
+    expect(await coldUndici(client.compose(undiciInterceptor))).toBe(3);
+    await client.close();
+  });
+
+  it('with register as well, an undici request is scoped once', async () => {
+    patchClients();
+    const client = h2Client();
+    const composed = client.compose(undiciInterceptor);
+    expect(await resourcesCreatedBy('UndiciRequest', () => dispatchIn(composed, 'once'))).toBe(1);
+    await client.close();
+  });
+
+  /** http2-wrapper requests for /trailers at once in their own stores, each seeing only its own. */
+  async function coldWrapper(agent: unknown) {
+    const ids = ['a', 'b', 'c'];
+    const seen = await Promise.all(ids.map((id) => als.run(id, () => new Promise<Array<string | undefined>>((resolve, reject) => {
+      const stores: Array<string | undefined> = [];
+      http2wrapper.request(`${server.origin}/trailers`, { agent, ca: tls.client.ca, servername: 'localhost' } as never, (response) => {
+        stores.push(als.getStore());
+        response.on('data', () => stores.push(als.getStore()));
+        response.on('end', () => { stores.push(als.getStore()); resolve(stores); });
+      }).on('error', reject).end();
+    }))));
+    (agent as { destroy(): void }).destroy();
+    return seen.filter((stores, i) => stores.length >= 2 && stores.every((store) => store === ids[i])).length;
+  }
+
+  it('scopeHttp2WrapperAgent scopes a cold agent without register, natively wrong', async () => {
+    expect(await coldWrapper(new http2wrapper.Agent())).toBeLessThan(3);
+    expect(await coldWrapper(scopeHttp2WrapperAgent(new http2wrapper.Agent()))).toBe(3);
+  });
+
+  it('with register as well, an http2-wrapper request is scoped once', async () => {
+    patchClients();
+    const agent = scopeHttp2WrapperAgent(new http2wrapper.Agent());
+    expect(await resourcesCreatedBy('Http2WrapperRequest', () => coldWrapper(agent))).toBe(3);
+  });
+});
