@@ -2,12 +2,12 @@ import { formatTable, type TableLine } from '../table.js';
 import type { CallbackCell } from './callback-log.js';
 import type { ClientRun } from './run-clients.js';
 
-/** `8/8` when every request ran it in its own store; else `✘ 1/8` (right of requests), or `did not run`. */
+/** `8/8` when every request ran it in its own store; else `✘ 1/8` (right of requests), or `✘ did not run`. */
 function cellText(cell: CallbackCell | undefined): string {
   if (!cell || (cell.expect === 'optional' && cell.ran === 0)) return '–';
   if (cell.ran === 0) return '✘ did not run';
-  const ok = cell.right === cell.requests && (cell.expect === 'optional' || cell.ran === cell.requests);
-  return `${ok ? '' : '✘ '}${cell.right}/${cell.requests}${cell.ran < cell.requests && cell.expect === 'runs' ? ` (ran ${cell.ran})` : ''}`;
+  const ok = cell.right === cell.requests || (cell.expect === 'optional' && cell.right === cell.ran);
+  return `${ok ? '' : '✘ '}${cell.right}/${cell.requests}`;
 }
 
 /**
