@@ -49,16 +49,32 @@ describe('the client scenario runner', () => {
     expect(formatClientRun(run)).toMatch(/^ {2}response callback +✘ did not run$/m);
   });
 
-  it('reports a request that throws or rejects instead of failing the run', async () => {
+  it('reports a request that throws, rejects or fails, and a client that cannot close, instead of failing the run', async () => {
     const failing: ClientAdapter = {
-      ...boundAtCallSite, kinds: [{ name: 'throws', callbacks: [] }, { name: 'rejects', callbacks: [] }],
+      ...boundAtCallSite, kinds: [{ name: 'throws', callbacks: [] }, { name: 'rejects', callbacks: [] }, { name: 'refused', callbacks: ['refused error'] }],
       open: () => ({
-        start: (kind) => { if (kind === 'throws') throw new Error('thrown'); return Promise.reject(new Error('rejected')); },
-        close: async () => {},
+        start: (kind, probe) => {
+          if (kind === 'throws') throw new Error('thrown');
+          if (kind === 'rejects') return Promise.reject(new Error('rejected'));
+          return new Promise<void>((resolve) => {
+            // Nothing listens on port 1: the request fails for real, and its error reaches the report.
+            const request = http2wrapper.request('https://127.0.0.1:1/', { agent: new http2wrapper.Agent() }, () => {});
+            probe.listen(request, 'refused', ['error']);
+            request.once('error', () => resolve());
+            request.end();
+          });
+        },
+        close: () => { throw new Error('cannot close'); },
       }),
     };
-    const cold = phase(await runClientScenarios(failing, { tls, requests: 1 }), 'cold');
-    expect(cold).toMatchObject({ started: 2, finished: 2, error: 'cold:throws:0 threw thrown; cold:rejects:0 threw rejected' });
+    const run = await runClientScenarios(failing, { tls, requests: 1 });
+    expect(phase(run, 'cold')).toMatchObject({
+      started: 3, finished: 3, error: 'cold:throws:0 threw thrown; cold:rejects:0 threw rejected',
+      errors: ['ECONNREFUSED: connect ECONNREFUSED 127.0.0.1:1'], summary: expect.stringMatching(/^cold: 1 of 1 callbacks in the right store \(/),
+    });
+    expect(run.error).toBe('closing the client threw cannot close');
+    const stuck = { ...failing, kinds: [], open: () => ({ start: async () => {}, close: () => new Promise<void>(() => {}) }) };
+    expect((await runClientScenarios(stuck, { tls, timeoutMs: 50 })).error).toBe('the client did not close within 50 ms');
   });
 
   it('passes each helper hook to the extension point its library offers', async () => {
@@ -93,6 +109,8 @@ describe('the client scenario runner', () => {
     expect(() => gotAdapter(() => {}, {})).toThrow('http2-wrapper (for got): the module given has no `Agent`');
     // An ESM namespace of a CommonJS module keeps the exports on `default`.
     expect(http2WrapperAdapter({ default: http2wrapper }).client).toBe('http2-wrapper');
+    // What Bun 1.4.5 gives for require('undici'): a stub Client with only request().
+    expect(() => undiciAdapter({ Client: class { request() {} } })).toThrow('undici: this Client has no dispatch()');
   });
 
   it('formats a run as a table of callbacks by phase, then the summaries', async () => {

@@ -34,9 +34,10 @@ export function phase(run: ClientRun, name: PhaseResult['phase']): PhaseResult {
  */
 export function expectEveryCallbackObserved(run: ClientRun, phases: readonly PhaseResult['phase'][]): void {
   expect(run.phases.map((result) => result.phase)).toEqual(phases);
+  expect(run.error).toBeUndefined();
   for (const result of run.phases) {
     expect(result, result.summary).toMatchObject({ finished: result.started, missing: 0 });
-    expect(result.error).toBeUndefined();
+    expect([result.error, result.errors]).toEqual([undefined, []]);
     for (const cell of result.cells) {
       expect(cell.ran, `${result.phase} ${cell.name}`).toBe(cell.expect === 'runs' ? run.requests : 0);
     }

@@ -31,6 +31,8 @@ interface Tally {
  */
 export class CallbackLog {
   private readonly tallies = new Map<string, Tally>();
+  /** Distinct errors the callbacks were given, for saying why a request failed. */
+  private readonly errorTexts: string[] = [];
   private stopped = false;
 
   constructor(private readonly als: AsyncLocalStorage<string>) {}
@@ -41,7 +43,7 @@ export class CallbackLog {
       const optional = spec.endsWith('?');
       this.tally(optional ? spec.slice(0, -1) : spec, optional ? 'optional' : 'runs').declared.add(store);
     }
-    return new RequestProbe(store, (name) => this.record(name, store));
+    return new RequestProbe(store, (name, ...args) => this.record(name, store, args));
   }
 
   /** Ignores every later call: once a phase is over, what its clients do belongs to the next. */
@@ -56,8 +58,18 @@ export class CallbackLog {
     }));
   }
 
-  private record(name: string, store: string): void {
+  /** Up to three distinct errors passed to callbacks (`code: message`). */
+  errors(): string[] {
+    return [...this.errorTexts];
+  }
+
+  private record(name: string, store: string, args: readonly unknown[]): void {
     if (this.stopped) return;
+    const error = args.find((arg): arg is Error => arg instanceof Error);
+    if (error) {
+      const text = (error as NodeJS.ErrnoException).code ? `${(error as NodeJS.ErrnoException).code}: ${error.message}` : error.message;
+      if (this.errorTexts.length < 3 && !this.errorTexts.includes(text)) this.errorTexts.push(text);
+    }
     const actual = String(this.als.getStore());
     // A callback nobody declared (an unexpected `error`) still shows, as optional.
     const tally = this.tally(name, 'optional');
@@ -79,21 +91,21 @@ export class RequestProbe {
   constructor(
     /** The store the request was started in, which every one of its callbacks must see. */
     readonly store: string,
-    /** Records one call of the callback `name`, in the store current now. */
-    readonly ran: (name: string) => void,
+    /** Records one call of the callback `name`, in the store current now; an Error among `args` is kept. */
+    readonly ran: (name: string, ...args: unknown[]) => void,
   ) {}
 
   /** Wraps `fn` so that each call is recorded as `name` before it runs; keeps `this`, arguments and result. */
   wrap<Args extends unknown[], Result>(name: string, fn: (...args: Args) => Result): (...args: Args) => Result {
     const ran = this.ran;
     return function (this: unknown, ...args: Args): Result {
-      ran(name);
+      ran(name, ...args);
       return fn.apply(this, args);
     };
   }
 
   /** Records every emit of each of `events` on `emitter` as `<prefix> <event>`. */
   listen(emitter: EventEmitter, prefix: string, events: readonly string[]): void {
-    for (const event of events) emitter.on(event, () => this.ran(`${prefix} ${event}`));
+    for (const event of events) emitter.on(event, (...args: unknown[]) => this.ran(`${prefix} ${event}`, ...args));
   }
 }

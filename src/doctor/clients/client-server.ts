@@ -4,6 +4,9 @@ import { routeGrpc, type Later } from './grpc-routes.js';
 
 const { NGHTTP2_NO_ERROR } = http2.constants;
 
+/** How long a client that never ACKs the PING after a GOAWAY is given to have read the GOAWAY. */
+const readGoawayMs = 50;
+
 /** Key and certificate for TLS (what ALPN-only clients need); h2c when omitted. */
 export interface ClientServerOptions {
   tls?: { key: string | Buffer; cert: string | Buffer };
@@ -114,15 +117,28 @@ function answer(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHead
 
 async function goawayAll(sessions: Map<http2.Http2Session, number>, waitMs: number): Promise<void> {
   const live = [...sessions].filter(([session]) => !session.destroyed);
-  const closed = live.map(([session, lastStreamId]) => {
-    session.goaway(NGHTTP2_NO_ERROR, lastStreamId);
-    // Ends the connection once its streams are done, as a draining server does. Without it a Node
-    // server keeps the connection after the client's side has ended (measured on Node 20.20).
-    session.close();
-    return new Promise<void>((resolve) => session.once('close', () => resolve()));
-  });
   let timer: ReturnType<typeof setTimeout> | undefined;
   const waited = new Promise<void>((resolve) => { timer = setTimeout(resolve, waitMs); });
-  await Promise.race([Promise.all(closed), waited]);
+  await Promise.race([Promise.all(live.map(([session, lastStreamId]) => drain(session, lastStreamId))), waited]);
   clearTimeout(timer);
+}
+
+/** Sends a graceful GOAWAY, waits until the client has read it, then closes once the streams are done. */
+async function drain(session: http2.Http2Session, lastStreamId: number): Promise<void> {
+  const closed = new Promise<void>((resolve) => session.once('close', () => resolve()));
+  session.goaway(NGHTTP2_NO_ERROR, lastStreamId);
+  // Proof the client has read the GOAWAY before the server closes: the ACK of a PING sent after
+  // it. Without this, Bun 1.4.5's client saw the server's close before its own `goaway`, and took
+  // requests started in between on the old session. Node's client never ACKs: it closes its
+  // session as it reads the GOAWAY (and the server sees nothing until it closes too), hence the
+  // fallback after `readGoawayMs`.
+  await new Promise<void>((resolve) => {
+    const fallback = setTimeout(resolve, readGoawayMs);
+    const done = () => { clearTimeout(fallback); resolve(); };
+    if (!session.ping(done)) done();
+  });
+  // Ends the connection once its streams are done, as a draining server does. Without it a Node
+  // 20.20 server keeps the connection after the client's side has ended.
+  session.close();
+  await closed;
 }

@@ -31,6 +31,8 @@ export interface PhaseResult {
   /** Callbacks that had to run and did not (request × callback). */
   missing: number;
   cells: CallbackCell[];
+  /** Up to three distinct errors the client passed to callbacks (`code: message`): why requests failed. */
+  errors: string[];
   /** Set when the phase hung or something threw. */
   error?: string;
   /** `cold: 3 of 24 callbacks in the right store`. */
@@ -45,6 +47,8 @@ export interface ClientRun {
   helpers: string[];
   requests: number;
   phases: PhaseResult[];
+  /** Set when the client threw while closing or did not close in time. */
+  error?: string;
 }
 
 /** Milliseconds between stopping the server and starting it again in `server restart`. */
@@ -70,17 +74,19 @@ export async function runClientScenarios(adapter: ClientAdapter, options: Client
   const phases = adapter.phases.filter((phase) => options.phases?.includes(phase) ?? true);
   let client: OpenedClient | undefined;
   const results: PhaseResult[] = [];
+  let closeError: string | undefined;
   try {
     client = adapter.open({ origin: server.origin, authority: server.authority, ...(options.tls && { ca: options.tls.cert }), helpers });
     const als = new AsyncLocalStorage<string>();
     for (const phase of phases) results.push(await runPhase({ adapter, client, server, als, requests, timeoutMs }, phase));
   } finally {
-    await withinTime(client?.close(), timeoutMs);
+    closeError = client && (await closeWithin(client, timeoutMs));
     await server.close();
   }
   return {
     client: adapter.client, transport: options.tls ? 'tls' : 'h2c', requests, phases: results,
     helpers: adapter.helperHooks.filter((hook) => helpers[hook] !== undefined),
+    ...(closeError !== undefined && { error: closeError }),
   };
 }
 
@@ -96,33 +102,34 @@ interface PhaseContext {
 async function runPhase(context: PhaseContext, phase: ClientPhase): Promise<PhaseResult> {
   const { server, timeoutMs } = context;
   const log = new CallbackLog(context.als);
-  const errors: string[] = [];
+  const problems: string[] = [];
   if (phase === 'after GOAWAY') await server.goaway();
   if (phase === 'server restart') {
     await server.stop();
     await context.client.serverStopped?.(timeoutMs);
   }
   const sessionsBefore = server.sessionsOpened;
-  const pending = startAll(context, phase, log, errors);
+  const pending = startAll(context, phase, log, problems);
   let finished = 0;
   for (const request of pending) void request.then(() => finished++);
-  const restarted = phase === 'server restart' ? restartLater(server, errors) : undefined;
+  const restarted = phase === 'server restart' ? restartLater(server, problems) : undefined;
   const settled = await withinTime(Promise.all(pending), timeoutMs);
   log.stop();
   await restarted;
-  if (!settled) errors.unshift(`hung: ${pending.length - finished} of ${pending.length} requests did not finish within ${timeoutMs} ms`);
-  return phaseResult(phase, log.cells(), { started: pending.length, finished, sessionsOpened: server.sessionsOpened - sessionsBefore, errors });
+  if (!settled) problems.unshift(`hung: ${pending.length - finished} of ${pending.length} requests did not finish within ${timeoutMs} ms`);
+  const counts = { started: pending.length, finished, sessionsOpened: server.sessionsOpened - sessionsBefore };
+  return phaseResult(phase, log.cells(), { ...counts, errors: log.errors(), problems });
 }
 
 /** Starts every request of every kind at once, each in its own store, interleaving the kinds. */
-function startAll(context: PhaseContext, phase: ClientPhase, log: CallbackLog, errors: string[]): Array<Promise<void>> {
+function startAll(context: PhaseContext, phase: ClientPhase, log: CallbackLog, problems: string[]): Array<Promise<void>> {
   const pending: Array<Promise<void>> = [];
   const prefix = phase.split(' ').pop() as string; // cold, warm, GOAWAY, restart
   for (let i = 0; i < context.requests; i++) {
     for (const kind of context.adapter.kinds) {
       const store = `${prefix}:${kind.name}:${i}`;
       const probe = log.probe(store, kind.callbacks);
-      const failed = (error: unknown) => { errors.push(`${store} threw ${describe(error)}`); };
+      const failed = (error: unknown) => { problems.push(`${store} threw ${describe(error)}`); };
       pending.push(context.als.run(store, () => {
         try {
           return context.client.start(kind.name, probe, phase).catch(failed);
@@ -136,20 +143,31 @@ function startAll(context: PhaseContext, phase: ClientPhase, log: CallbackLog, e
 }
 
 /** Starts the stopped server again on its port after a moment, so that calls queue while it is down. */
-async function restartLater(server: ClientScenarioServer, errors: string[]): Promise<void> {
+async function restartLater(server: ClientScenarioServer, problems: string[]): Promise<void> {
   await new Promise((resolve) => setTimeout(resolve, restartAfterMs));
-  await server.restart().catch((error: unknown) => { errors.push(`restart failed: ${describe(error)}`); });
+  await server.restart().catch((error: unknown) => { problems.push(`restart failed: ${describe(error)}`); });
 }
 
-function phaseResult(phase: ClientPhase, cells: CallbackCell[], outcome: Pick<PhaseResult, 'started' | 'finished' | 'sessionsOpened'> & { errors: string[] }): PhaseResult {
-  const { errors, ...counts } = outcome;
+type Outcome = Pick<PhaseResult, 'started' | 'finished' | 'sessionsOpened' | 'errors'> & { problems: string[] };
+
+function phaseResult(phase: ClientPhase, cells: CallbackCell[], outcome: Outcome): PhaseResult {
+  const { problems, ...counts } = outcome;
   const total = cells.reduce((sum, cell) => sum + (cell.expect === 'runs' ? cell.requests : cell.ran), 0);
   const right = cells.reduce((sum, cell) => sum + cell.right, 0);
   const missing = cells.reduce((sum, cell) => sum + (cell.expect === 'runs' ? cell.requests - cell.ran : 0), 0);
-  const error = errors.length > 0 ? errors.slice(0, 3).join('; ') : undefined;
+  const error = problems.length > 0 ? problems.slice(0, 3).join('; ') : undefined;
   const summary = `${phase}: ${right} of ${total} callbacks in the right store` +
     `${missing > 0 ? `, ${missing} did not run` : ''}${error ? ` (${error})` : ''}`;
   return { phase, ...counts, right, total, missing, cells, ...(error !== undefined && { error }), summary };
+}
+
+/** Closes the client; says why if it threw or did not close within `ms`. */
+async function closeWithin(client: OpenedClient, ms: number): Promise<string | undefined> {
+  try {
+    return (await withinTime(client.close(), ms)) ? undefined : `the client did not close within ${ms} ms`;
+  } catch (error) {
+    return `closing the client threw ${describe(error)}`;
+  }
 }
 
 /** Resolves true if `promise` settles within `ms`, false otherwise; a rejection counts as settled. */

@@ -42,6 +42,11 @@ function recordingHandler(probe: RequestProbe, callbacks: readonly string[], set
  */
 export function undiciAdapter(undici: unknown): ClientAdapter {
   const Client = member<ClientConstructor>(undici, 'Client', 'undici');
+  // Bun 1.4 answers the bare name `undici` with a built-in stub whose Client cannot dispatch; the
+  // package itself loads by its file path.
+  if (typeof Client.prototype.dispatch !== 'function') {
+    throw new TypeError('undici: this Client has no dispatch() (Bun\'s built-in undici? load the package by its file path)');
+  }
   // The controller handler API (onRequestStart, …) and cacheStores both arrived in undici 7.0.0;
   // no 6.x exports cacheStores (checked up to 6.29.1).
   const controllerApi = (undici as { cacheStores?: unknown }).cacheStores !== undefined ||
