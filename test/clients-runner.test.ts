@@ -72,7 +72,9 @@ describe('the client scenario runner', () => {
       started: 3, finished: 3, error: 'cold:throws:0 threw thrown; cold:rejects:0 threw rejected',
       errors: ['ECONNREFUSED: connect ECONNREFUSED 127.0.0.1:1'], summary: expect.stringMatching(/^cold: 1 of 1 callbacks in the right store \(/),
     });
-    expect(run.error).toBe('closing the client threw cannot close');
+    expect(run.error).toBe('closing the client failed: cannot close');
+    const rejecting = { ...failing, kinds: [], open: () => ({ start: async () => {}, close: () => Promise.reject(new Error('refused to close')) }) };
+    expect((await runClientScenarios(rejecting, { tls })).error).toBe('closing the client failed: refused to close');
     const stuck = { ...failing, kinds: [], open: () => ({ start: async () => {}, close: () => new Promise<void>(() => {}) }) };
     expect((await runClientScenarios(stuck, { tls, timeoutMs: 50 })).error).toBe('the client did not close within 50 ms');
   });

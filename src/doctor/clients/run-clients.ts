@@ -161,13 +161,16 @@ function phaseResult(phase: ClientPhase, cells: CallbackCell[], outcome: Outcome
   return { phase, ...counts, right, total, missing, cells, ...(error !== undefined && { error }), summary };
 }
 
-/** Closes the client; says why if it threw or did not close within `ms`. */
+/** Closes the client; says why if closing threw, rejected or did not finish within `ms`. */
 async function closeWithin(client: OpenedClient, ms: number): Promise<string | undefined> {
+  let failure: string | undefined;
   try {
-    return (await withinTime(client.close(), ms)) ? undefined : `the client did not close within ${ms} ms`;
+    const closing = client.close().catch((error: unknown) => { failure = `closing the client failed: ${describe(error)}`; });
+    if (!(await withinTime(closing, ms))) return `the client did not close within ${ms} ms`;
   } catch (error) {
-    return `closing the client threw ${describe(error)}`;
+    return `closing the client failed: ${describe(error)}`;
   }
+  return failure;
 }
 
 /** Resolves true if `promise` settles within `ms`, false otherwise; a rejection counts as settled. */
