@@ -13,3 +13,4 @@ export { startScenarioServer } from './server.js';
 export type { ScenarioServer, ScenarioServerOptions } from './server.js';
 export { cellDetail, formatDoctorReport, formatTable, mark, rowLabel, summaryLine } from './table.js';
 export type { TableLine } from './table.js';
+export * from './clients/index.js';

@@ -1,0 +1,69 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { gotAdapter, http2WrapperAdapter, runClientScenarios, undiciAdapter, type ClientAdapter, type ClientRun } from '../dist/esm/doctor/index.js';
+import {
+  expectAllRight, expectConnectingRequestsStore, expectEveryCallbackObserved, http2WrapperOf, installedVersion, phase, requireClient, tls,
+} from './helpers/clients.js';
+
+const phases = ['cold', 'warm', 'after GOAWAY'] as const;
+const importClient = (name: string): Promise<unknown> => import(requireClient.resolve(name));
+
+interface Case {
+  name: string;
+  version: string;
+  module: string;
+  adapter: () => Promise<ClientAdapter>;
+  /** Most callbacks one request runs: the most a phase can have right when only the connecting request is. */
+  perRequest: number;
+  /** Whether a warm client keeps every request's store natively. */
+  warmRight: boolean;
+}
+
+const cases: Case[] = [
+  { name: 'http2-wrapper', version: '2.0.3', module: 'http2-wrapper-2.0', perRequest: 5, warmRight: true,
+    adapter: async () => http2WrapperAdapter(requireClient('http2-wrapper-2.0')) },
+  { name: 'http2-wrapper', version: '2.2.4', module: 'http2-wrapper', perRequest: 5, warmRight: true,
+    adapter: async () => http2WrapperAdapter(requireClient('http2-wrapper')) },
+  { name: 'got', version: '12.0.0', module: 'got-12', perRequest: 3, warmRight: true,
+    adapter: async () => gotAdapter(await importClient('got-12'), http2WrapperOf('got-12')) },
+  { name: 'got', version: '14.6.6', module: 'got', perRequest: 3, warmRight: true,
+    adapter: async () => gotAdapter(await importClient('got'), http2WrapperOf('got')) },
+  { name: 'undici', version: '6.0.0', module: 'undici-6', perRequest: 4, warmRight: true,
+    adapter: async () => undiciAdapter(requireClient('undici-6')) },
+  // Client's `pipelining` defaults to 1 on HTTP/2 too: each request is written when the one
+  // before it finishes, from that one's callbacks, so only the first keeps its store.
+  { name: 'undici', version: '7.30.2', module: 'undici', perRequest: 4, warmRight: false,
+    adapter: async () => undiciAdapter(requireClient('undici')) },
+];
+
+describe.each(cases)('$name $version natively, over TLS', ({ name, version, module, adapter, perRequest, warmRight }) => {
+  let run: ClientRun;
+  beforeAll(async () => { run = await runClientScenarios(await adapter(), { tls }); });
+
+  it('observes every user-facing callback of every request in every phase', () => {
+    expect(installedVersion(module)).toBe(version);
+    expect(run).toMatchObject({ client: name, transport: 'tls', requests: 8 });
+    expectEveryCallbackObserved(run, phases);
+  });
+
+  it('cold and after GOAWAY, queued requests run in the store of the request that connected', () => {
+    for (const name of ['cold', 'after GOAWAY'] as const) {
+      expect(phase(run, name).sessionsOpened).toBeGreaterThanOrEqual(1);
+      expectConnectingRequestsStore(phase(run, name), perRequest);
+    }
+  });
+
+  it(`warm, ${warmRight ? 'every request keeps its store' : 'only the first request keeps its store'}`, () => {
+    const warm = phase(run, 'warm');
+    expect(warm.sessionsOpened).toBe(0);
+    if (warmRight) expectAllRight(warm);
+    else expectConnectingRequestsStore(warm, perRequest);
+  });
+});
+
+describe('undici kinds by version', () => {
+  it('undici 7 also measures the controller handler; undici 6.0.0 has only the legacy one', () => {
+    const kinds = (module: string) => undiciAdapter(requireClient(module)).kinds.map((kind) => kind.name);
+    expect(kinds('undici')).toEqual(['legacy', 'controller']);
+    expect(kinds('undici-6')).toEqual(['legacy']);
+  });
+});
