@@ -1,5 +1,7 @@
-// Vitest globalSetup: packs the package once per run, as `npm publish` would (lifecycle scripts
-// included), before any test file starts, for the tests of the published package.
+// Vitest globalSetup: packs the package once per run, exactly as `npm publish` would (prepack
+// and postpack included, so the tarball carries the published package.json), before any test
+// file starts. Once, because prepack rewrites the working tree's package.json for the moment of
+// packing: two packs at the same time would race on it.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
