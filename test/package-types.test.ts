@@ -41,7 +41,7 @@ describe('the packed types, in a consumer project per TypeScript configuration',
     symlinkSync(join(root, 'node_modules', '@types', 'node'), join(consumer, 'node_modules', '@types', 'node'), 'junction');
     for (const c of configurations) dirs.set(c, writeProject(consumer, c));
     const of = (compiler: Configuration['compiler']) => configurations.filter((c) => c.compiler === compiler).map((c) => dirs.get(c)!);
-    diagnostics = new Map([...checkWithTypeScript5(of('ts5')), ...await checkWithTypeScript7(consumer, of('ts7'))]);
+    diagnostics = new Map([...await checkWithTypeScript5(of('ts5')), ...await checkWithTypeScript7(consumer, of('ts7'))]);
   }, 180_000);
   afterAll(() => rmSync(consumer, { recursive: true, force: true }));
 

@@ -1,17 +1,18 @@
 // Type-checks many small consumer projects in two processes: TypeScript 5.x through its compiler
-// API in this one, TypeScript 7 (a native binary with no synchronous JS API) in one `tsc -b`.
+// API, TypeScript 7 (a native binary with no synchronous JS API) in one `tsc -b`.
 import { execFile } from 'node:child_process';
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import ts from 'typescript';
 
+const checker5 = fileURLToPath(new URL('check-with-typescript5.mjs', import.meta.url));
 const fixtures = fileURLToPath(new URL('../fixtures/consumer-types/', import.meta.url));
 const typescript7 = fileURLToPath(new URL('../../node_modules/typescript7/', import.meta.url));
 
+const versionOf = (folder: string) => (JSON.parse(readFileSync(join(folder, 'package.json'), 'utf8')) as { version: string }).version;
 export const typescriptVersions = {
-  ts5: ts.version,
-  ts7: (JSON.parse(readFileSync(join(typescript7, 'package.json'), 'utf8')) as { version: string }).version,
+  ts5: versionOf(fileURLToPath(new URL('../../node_modules/typescript/', import.meta.url))),
+  ts7: versionOf(typescript7),
 };
 
 /** One tsconfig a user may have. Unset options keep the compiler's default. */
@@ -57,38 +58,15 @@ export function writeProject(consumer: string, c: Configuration): string {
   return dir;
 }
 
-/**
- * TypeScript 5 in this process. The projects share parsed files through a document registry
- * (keyed by the options that change parsing, so sharing is only done where tsc would parse the
- * same). Diagnostics are asked of the consumer's files and the package's, not of @types/node
- * or lib files: they are not ours, and checking them is most of tsc's time, per configuration.
- */
-export function checkWithTypeScript5(dirs: readonly string[]): Map<string, Diagnostic[]> {
-  const registry = ts.createDocumentRegistry();
-  const results = new Map<string, Diagnostic[]>();
-  for (const dir of dirs) {
-    const config = ts.getParsedCommandLineOfConfigFile(join(dir, 'tsconfig.json'), undefined, {
-      ...ts.sys,
-      onUnRecoverableConfigFileDiagnostic: (diagnostic) => { throw new Error(ts.flattenDiagnosticMessageText(diagnostic.messageText, '\n')); },
-    })!;
-    const host = ts.createCompilerHost(config.options);
-    host.getSourceFile = (fileName, languageVersionOrOptions) => {
-      const text = ts.sys.readFile(fileName);
-      return text === undefined ? undefined : registry.acquireDocument(fileName, config.options, ts.ScriptSnapshot.fromString(text), '0', undefined, languageVersionOrOptions);
-    };
-    const program = ts.createProgram({ rootNames: config.fileNames, options: config.options, host });
-    const ours = program.getSourceFiles().filter((file) => !file.fileName.includes('/node_modules/') || file.fileName.includes('/node_modules/http2-async-context/'));
-    const diagnostics = [
-      ...config.errors, ...program.getOptionsDiagnostics(), ...program.getGlobalDiagnostics(),
-      ...ours.flatMap((file) => [...program.getSyntacticDiagnostics(file), ...program.getSemanticDiagnostics(file)]),
-    ];
-    results.set(dir, diagnostics.map((diagnostic) => ({
-      file: diagnostic.file ? relative(dir, diagnostic.file.fileName) : '',
-      code: `TS${diagnostic.code}`,
-      text: ts.formatDiagnostic(diagnostic, { ...host, getCurrentDirectory: () => dir }).trim(),
-    })));
-  }
-  return results;
+/** TypeScript 5 through its compiler API, in one child process: see check-with-typescript5.mjs. */
+export function checkWithTypeScript5(dirs: readonly string[]): Promise<Map<string, Diagnostic[]>> {
+  const { NODE_V8_COVERAGE: _, ...env } = process.env;
+  return new Promise((resolvePromise, reject) => {
+    execFile(process.execPath, [checker5, ...dirs], { env, timeout: 120_000, maxBuffer: 16 << 20 }, (error, stdout, stderr) => {
+      if (error) return reject(new Error(`tsc 5: ${error.message}\n${stderr}`));
+      resolvePromise(new Map(Object.entries(JSON.parse(stdout) as Record<string, Diagnostic[]>)));
+    });
+  });
 }
 
 /**
