@@ -1,9 +1,12 @@
 #!/usr/bin/env node
 // The `http2-async-context` bin. One command today: `doctor`, the first thing a new user runs.
+import { readFileSync, realpathSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { runDoctor } from './doctor/doctor.js';
 import { formatDoctorReport } from './doctor/table.js';
 
 const usage = `Usage: http2-async-context doctor [--json] [--origin <url>]
+       http2-async-context --version
 
 Runs every scenario on this runtime, with http2.connect and with this package's connect(),
 and shows in which scope each stream listener ran. Exits 0 only when every shimmed cell is right.
@@ -11,17 +14,19 @@ and shows in which scope each stream listener ran. Exits 0 only when every shimm
   --json          print the report as JSON instead of a table
   --origin <url>  use a scenario server that is already listening (the compat runner's),
                   instead of starting one in this process
-  --help          show this text`;
+  --help, -h      show this text
+  --version, -v   print the version of http2-async-context`;
 
 interface DoctorArguments {
   json: boolean;
   origin?: string;
 }
 
-/** Parses `doctor [--json] [--origin <url>]`; a string is the reason the arguments are unusable. */
-function parseArguments(args: readonly string[]): DoctorArguments | 'help' | string {
+/** Parses `doctor [--json] [--origin <url>]`, `--help` or `--version`; a string is the reason the arguments are unusable. */
+function parseArguments(args: readonly string[]): DoctorArguments | 'help' | 'version' | string {
   const [command, ...flags] = args;
   if (command === '--help' || command === '-h' || command === 'help') return 'help';
+  if (command === '--version' || command === '-v') return 'version';
   if (command !== 'doctor') return command === undefined ? 'missing command' : `unknown command: ${command}`;
   const parsed: DoctorArguments = { json: false };
   for (let i = 0; i < flags.length; i++) {
@@ -34,6 +39,17 @@ function parseArguments(args: readonly string[]): DoctorArguments | 'help' | str
   return parsed;
 }
 
+/**
+ * The version in this package's own package.json, two folders above the running bin
+ * (dist/esm/cli.js; dist/cjs/cli.js is built too). Found from `process.argv[1]` because this file
+ * is also compiled to CommonJS, where `import.meta.url` cannot be written; realpath because
+ * node_modules/.bin holds a symlink to it.
+ */
+function packageVersion(): string {
+  const manifest = join(dirname(realpathSync(process.argv[1]!)), '..', '..', 'package.json');
+  return (JSON.parse(readFileSync(manifest, 'utf8')) as { version: string }).version;
+}
+
 /** Writes `text` and resolves once the runtime has taken it, so that exiting cannot cut it short. */
 function write(stream: NodeJS.WriteStream, text: string): Promise<void> {
   return new Promise((resolve) => stream.write(text, () => resolve()));
@@ -43,6 +59,10 @@ async function main(args: readonly string[]): Promise<number> {
   const parsed = parseArguments(args);
   if (parsed === 'help') {
     await write(process.stdout, `${usage}\n`);
+    return 0;
+  }
+  if (parsed === 'version') {
+    await write(process.stdout, `${packageVersion()}\n`);
     return 0;
   }
   if (typeof parsed === 'string') {

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startScenarioServer, type DoctorReport, type ScenarioServer } from '../dist/esm/doctor/index.js';
 import { runCli } from './helpers/cli.js';
@@ -81,5 +82,13 @@ describe('the CLI', () => {
     const { code, stdout, stderr } = await runCli(args);
     expect([code, stderr]).toEqual([0, '']);
     expect(stdout).toMatch(/^Usage: http2-async-context doctor/);
+    expect(stdout).toMatch(/\n {2}--version, -v +print the version/);
+  });
+
+  it.each([[['--version']], [['-v']]])('%j prints the version from package.json on stdout and exits 0', async (args) => {
+    const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+    const { code, stdout, stderr } = await runCli(args);
+    expect([code, stderr]).toEqual([0, '']);
+    expect(stdout).toBe(`${version}\n`);
   });
 });

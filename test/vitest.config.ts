@@ -4,6 +4,8 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     setupFiles: ['test/helpers/flush-coverage.ts'],
+    // Packs the tarball once for the tests of the published package (test/package*.test.ts).
+    globalSetup: ['test/helpers/pack.ts'],
     // Load the built package with Node's own loader, untransformed, exactly as users get it,
     // so that V8 coverage lines up with dist/'s source maps back to src/.
     server: { deps: { external: [/\/dist\//] } },

@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type http2 from 'node:http2';
+import type * as http2 from 'node:http2';
 import { Recorder, type CellResult } from './recorder.js';
 import { once, type OpenedRequest, type Scenario, type ScenarioContext } from './scenario.js';
 import { sessionScenarios } from './session-scenarios.js';

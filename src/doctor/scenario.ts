@@ -1,5 +1,5 @@
 import type { EventEmitter } from 'node:events';
-import type http2 from 'node:http2';
+import type * as http2 from 'node:http2';
 import type { Recorder } from './recorder.js';
 
 /** A request opened by a scenario: the stream, and a promise settled once it has closed. */

@@ -92,7 +92,7 @@ async function benchWorkload(id, names) {
     rounds.push(await round(workload, names, size, r, `${id}-${r}`));
     console.error(`${id} ${r + 1}/${planned} cpu/wall ms: ${names.map((name) => `${name} ${fmt(rounds[r][name])}`).join(', ')}`);
   }
-  const out = { label: workload.label, size, slices: workload.slices, rounds };
+  const out = { label: workload.label(size), size, slices: workload.slices, rounds };
   if (workload.measuresHeap) {
     out.liveHeap = {};
     for (const name of names) {

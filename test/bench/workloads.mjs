@@ -7,25 +7,29 @@ import { cpuMs, gcNow, heapUsed } from './runtime.mjs';
 const als = new AsyncLocalStorage();
 const MIB = 1024 * 1024;
 
+/** 10000 → '10 000', as the README writes counts. */
+const grouped = (n) => n.toLocaleString('en-US').replaceAll(',', ' ');
+
 /**
  * Name → what it is. A round times `slices` slices of `full` (or `quick`) size per variant,
- * alternating variants slice by slice.
+ * alternating variants slice by slice. `label(size)` names the size that was run, so a --quick
+ * run never reads as the full one.
  */
 export const workloads = {
   c1: {
-    label: '1 KiB, concurrency 1', full: 200, quick: 100, slices: 10, rounds: 12, quickRounds: 3,
+    label: () => '1 KiB, concurrency 1', full: 200, quick: 100, slices: 10, rounds: 12, quickRounds: 3,
     run: (s, n) => requestLoop(s, '/1k', n, 1),
   },
   c100: {
-    label: '1 KiB, concurrency 100', full: 500, quick: 300, slices: 10, rounds: 60, quickRounds: 3,
+    label: () => '1 KiB, concurrency 100', full: 500, quick: 300, slices: 10, rounds: 60, quickRounds: 3,
     run: (s, n) => requestLoop(s, '/1k', n, 100),
   },
   stream64m: {
-    label: 'one 64 MiB response in 16 KiB chunks', full: 64, quick: 16, slices: 3, rounds: 20, quickRounds: 3,
+    label: (mib) => `one ${mib} MiB response in 16 KiB chunks`, full: 64, quick: 16, slices: 3, rounds: 20, quickRounds: 3,
     run: (s, n) => requestLoop(s, `/stream?bytes=${n * MIB}`, 1, 1),
   },
   streams10k: {
-    label: '10 000 concurrent streams', full: 10_000, quick: 2_000, slices: 1, rounds: 15, quickRounds: 3,
+    label: (n) => `${grouped(n)} concurrent streams`, full: 10_000, quick: 2_000, slices: 1, rounds: 15, quickRounds: 3,
     measuresHeap: true,
     run: (s, n, tag, heap) => openAtOnce(s, n, tag, heap),
   },

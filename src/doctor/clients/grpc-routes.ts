@@ -1,4 +1,4 @@
-import type http2 from 'node:http2';
+import type * as http2 from 'node:http2';
 import { encodeGrpcMessage, GrpcMessageReader } from './grpc-framing.js';
 
 /** The service every client scenario calls; its methods echo what they are sent. */
