@@ -1,7 +1,9 @@
 // The measured client, started by run.mjs on the runtime under test. Its one argument is a JSON
 // config; it prints progress on stderr and its result as one `@@RESULT {json}` line on stdout.
 // Mode `bench` runs the workload rounds, mode `soak` runs soak.mjs (in a process of its own,
-// because the async_hooks it enables would change what the bench measures).
+// because the async_hooks it enables would change what the bench measures), and mode
+// `instructions` runs one slice of one workload on one variant's session alone, for run.mjs to
+// count under cachegrind.
 import http2 from 'node:http2';
 import { pathToFileURL } from 'node:url';
 import { connect } from '../../dist/esm/index.js';
@@ -41,9 +43,14 @@ async function openSessions(names) {
 const closeAll = (sessions) => Promise.all(Object.values(sessions).map((session) =>
   withTimeout(new Promise((resolve) => session.close(resolve)), 10_000, 'closing a session')));
 
-/** Slice k of round r runs the variants in an order rotated by r + k, so none always goes first. */
 const rotate = (list, r) => list.map((_, i) => list[(i + r) % list.length]);
-const fmt = (run) => `${run.cpuMs.toFixed(0)}/${run.wallMs.toFixed(0)}`;
+/**
+ * The variants' order in slice k of round r: A B C, then C B A, and so on (ABBA generalised to n
+ * variants), starting from a list rotated by r. A drift in the machine's speed that is linear
+ * over two slices then weighs on every variant alike, and no variant always goes first.
+ */
+const sliceOrder = (list, r, k) => (k % 2 === 0 ? rotate(list, r) : rotate(list, r).reverse());
+const fmt = (run) => `${run.cpuMs.toFixed(0)}/${run.threadCpuMs === null ? '' : `${run.threadCpuMs.toFixed(0)}/`}${run.wallMs.toFixed(0)}`;
 
 /**
  * One round: a session per variant, then the timed slices, alternating between variants so the
@@ -53,14 +60,16 @@ const fmt = (run) => `${run.cpuMs.toFixed(0)}/${run.wallMs.toFixed(0)}`;
  */
 async function round(workload, names, size, r, tag) {
   const sessions = await openSessions(names);
-  const totals = Object.fromEntries(names.map((name) => [name, { cpuMs: 0, wallMs: 0, wrong: 0, sliceCpuMs: [] }]));
+  const totals = Object.fromEntries(names.map((name) => [name, { cpuMs: 0, threadCpuMs: null, wallMs: 0, wrong: 0, sliceCpuMs: [] }]));
   for (let k = 0; k < workload.slices; k++) {
-    for (const name of rotate(names, r + k)) {
+    for (const name of sliceOrder(names, r, k)) {
       const slice = await withTimeout(measure(workload.run(sessions[name], size, `${tag}-${k}-${name}`)), ROUND_TIMEOUT_MS, tag);
-      totals[name].cpuMs += slice.cpuMs;
-      totals[name].sliceCpuMs.push(Math.round(slice.cpuMs * 1000) / 1000);
-      totals[name].wallMs += slice.wallMs;
-      totals[name].wrong += slice.wrong;
+      const total = totals[name];
+      total.cpuMs += slice.cpuMs;
+      if (slice.threadCpuMs !== null) total.threadCpuMs = (total.threadCpuMs ?? 0) + slice.threadCpuMs;
+      total.sliceCpuMs.push(Math.round(slice.cpuMs * 1000) / 1000);
+      total.wallMs += slice.wallMs;
+      total.wrong += slice.wrong;
     }
   }
   await closeAll(sessions);
@@ -110,8 +119,25 @@ async function bench() {
   return { variants: names, workloads: out };
 }
 
-const result = config.mode === 'soak'
-  ? await (await import('./soak.mjs')).soak(config, variants)
-  : await bench();
+/**
+ * One slice of `config.size` on a fresh session of `config.variant`, nothing else: run.mjs runs
+ * this at two sizes under cachegrind and takes the difference, so start-up, connecting and JIT
+ * warm-up cancel out and what remains is the cost of the extra requests.
+ */
+async function instructions() {
+  const workload = workloads[config.workload];
+  const session = await connected(allVariants[config.variant](config.origin));
+  const { wrong } = await withTimeout(measure(workload.run(session, config.size, 'instructions')), config.hardLimitMs, 'instructions');
+  await closeAll({ session });
+  return { variant: config.variant, workload: config.workload, size: config.size, wrong };
+}
+
+const modes = {
+  version: async () => ({}),
+  bench,
+  soak: async () => (await import('./soak.mjs')).soak(config, variants),
+  instructions,
+};
+const result = await modes[config.mode]();
 console.log(`@@RESULT ${JSON.stringify({ runtime, version: runtimeVersion, mode: config.mode, ...result })}`);
 process.exit(0);

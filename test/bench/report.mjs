@@ -3,6 +3,8 @@
 
 /** Client CPU ≤ ratio × native, judged on the median of per-round ratios; shimmed builds only. */
 export const cpuTargets = { c100: 1.03, stream64m: 1.02 };
+/** Client CPU at least this far below the naive wrapper's, both × native in the same rounds. */
+export const naiveMarginTargets = { c100: 0.02 };
 /** The soak's targets: retained heap after ≥ 50 000 requests, live resources after close. */
 export const soakTargets = { retainedKiB: 1024, requestsAtLeast: 50_000, oursLive: 0 };
 
@@ -31,7 +33,7 @@ function medianInterval(values, resamples = 2000) {
   return [medians[Math.floor(resamples * 0.025)], medians[Math.ceil(resamples * 0.975) - 1]];
 }
 
-/** Per workload and variant: medians, the median per-round ratio vs native, and the verdict. */
+/** Per workload and variant: medians, the median per-round ratio vs native, and the verdicts. */
 export function summarize(bench) {
   const out = {};
   for (const [name, { label, size, rounds, liveHeap }] of Object.entries(bench.workloads)) {
@@ -48,15 +50,40 @@ export function summarize(bench) {
         wrongContext: runs.reduce((sum, run) => sum + run.wrong, 0),
         rounds: runs.length,
       };
+      // Main-thread CPU, where the runtime reports it (rounds saved before it existed have none).
+      if (runs.every((run) => Number.isFinite(run.threadCpuMs))) {
+        const threadRatios = rounds.map((round) => round[variant].threadCpuMs / round.native.threadCpuMs);
+        Object.assign(row, { threadCpuMs: median(runs.map((run) => run.threadCpuMs)), threadCpuRatio: median(threadRatios), threadCpuRatioCi: medianInterval(threadRatios) });
+      }
       if (liveHeap) {
         row.liveHeapMiB = median(liveHeap[variant]) / 2 ** 20;
         row.liveHeapRatio = median(liveHeap[variant]) / median(liveHeap.native);
       }
       const target = REFERENCES.has(variant) ? undefined : cpuTargets[name];
       if (target !== undefined) row.target = { max: target, pass: row.cpuRatio <= target };
+      const margin = REFERENCES.has(variant) ? undefined : naiveMarginTargets[name];
+      if (margin !== undefined && bench.variants.includes('naive')) {
+        // Per round, naive's ratio minus ours: both against the same native slices.
+        const gaps = rounds.map((round) => (round.naive.cpuMs - round[variant].cpuMs) / round.native.cpuMs);
+        const below = median(gaps);
+        row.belowNaive = { min: margin, value: below, ci: medianInterval(gaps), pass: below >= margin };
+      }
       rows[variant] = row;
     }
     out[name] = { label, size, rows };
+  }
+  return out;
+}
+
+/** Marginal instructions per unit (request, MiB) of each variant, and as a multiple of native's. */
+export function summarizeInstructions(instructions) {
+  const out = {};
+  for (const [name, { label, unit, sizes, counts }] of Object.entries(instructions)) {
+    const marginal = Object.fromEntries(Object.entries(counts).map(([variant, [small, large]]) => [variant, (large - small) / (sizes[1] - sizes[0])]));
+    const rows = Object.fromEntries(Object.entries(counts).map(([variant, [small, large]]) => [variant, {
+      small, large, perUnit: marginal[variant], ratio: marginal[variant] / marginal.native,
+    }]));
+    out[name] = { label, unit, sizes, rows };
   }
   return out;
 }
@@ -74,19 +101,41 @@ export function soakVerdict(checkpoints) {
 const f = (value, digits) => (Number.isFinite(value) ? value.toFixed(digits) : 'n/a');
 const pass = (ok) => (ok ? 'pass' : '**MISS**');
 
-/** The workload × variant table of one runtime. */
+const withCi = (value, [low, high], digits = 3) => `${f(value, digits)} (${f(low, 2)}–${f(high, 2)})`;
+
+/** The workload × variant table of one runtime; main-thread CPU only where the runtime had it. */
 export function benchTable(summary) {
+  const threads = Object.values(summary).some(({ rows }) => rows.native.threadCpuRatio !== undefined);
   const lines = [
-    '| workload | variant | CPU ms | wall ms | CPU × native (95 % CI) | wall × native | live heap, all open | wrong ctx | target |',
-    '|---|---|--:|--:|--:|--:|--:|--:|---|',
+    `| workload | variant | CPU ms | wall ms | CPU × native (95 % CI) |${threads ? ' main-thread CPU × native |' : ''} wall × native | live heap, all open | wrong ctx | target |`,
+    `|---|---|--:|--:|--:|${threads ? '--:|' : ''}--:|--:|--:|---|`,
   ];
   for (const { label, rows } of Object.values(summary)) {
     let first = true;
     for (const [variant, row] of Object.entries(rows)) {
-      const ratio = `${f(row.cpuRatio, 3)} (${f(row.cpuRatioCi[0], 2)}–${f(row.cpuRatioCi[1], 2)})`;
+      const thread = !threads ? '' : ` ${row.threadCpuRatio === undefined ? 'n/a' : withCi(row.threadCpuRatio, row.threadCpuRatioCi)} |`;
       const heap = row.liveHeapMiB === undefined ? '' : `${f(row.liveHeapMiB, 1)} MiB (${f(row.liveHeapRatio, 2)}×)`;
-      const target = row.target ? `≤ ${row.target.max.toFixed(2)} ${pass(row.target.pass)}` : '';
-      lines.push(`| ${first ? label : ''} | ${variant} | ${f(row.cpuMs, 0)} | ${f(row.wallMs, 0)} | ${ratio} | ${f(row.wallRatio, 3)} | ${heap} | ${row.wrongContext} | ${target} |`);
+      const targets = [row.target && `≤ ${row.target.max.toFixed(2)} ${pass(row.target.pass)}`,
+        row.belowNaive && `${f(row.belowNaive.value, 3)} below naive (≥ ${row.belowNaive.min.toFixed(2)}) ${pass(row.belowNaive.pass)}`];
+      lines.push(`| ${first ? label : ''} | ${variant} | ${f(row.cpuMs, 0)} | ${f(row.wallMs, 0)} | ${withCi(row.cpuRatio, row.cpuRatioCi)} |${thread} ${f(row.wallRatio, 3)} | ${heap} | ${row.wrongContext} | ${targets.filter(Boolean).join('; ')} |`);
+      first = false;
+    }
+  }
+  return lines.join('\n');
+}
+
+/** The instruction counts of one runtime: per workload and variant, the marginal cost. */
+export function instructionsTable(summary) {
+  const lines = [
+    '| workload | variant | instructions, smaller size | larger size | marginal | × native |',
+    '|---|---|--:|--:|--:|--:|',
+  ];
+  const m = (value) => (Number.isFinite(value) ? `${(value / 1e6).toFixed(1)} M` : 'n/a');
+  for (const { label, unit, sizes, rows } of Object.values(summary)) {
+    let first = true;
+    for (const [variant, row] of Object.entries(rows)) {
+      const marginal = Number.isFinite(row.perUnit) ? `${Math.round(row.perUnit / 100) / 10} k/${unit}` : 'n/a';
+      lines.push(`| ${first ? `${label} (${sizes.join(' and ')} ${unit}s)` : ''} | ${variant} | ${m(row.small)} | ${m(row.large)} | ${marginal} | ${f(row.ratio, 3)} |`);
       first = false;
     }
   }
@@ -124,10 +173,18 @@ export function targetsTable(runtimes) {
   for (const [workload, max] of Object.entries(cpuTargets)) {
     const cells = measured.map(([, { summary }]) => {
       const row = summary[workload]?.rows.shimmed;
-      return row ? `${f(row.cpuRatio, 3)} (${f(row.cpuRatioCi[0], 2)}–${f(row.cpuRatioCi[1], 2)}) ${pass(row.target.pass)}` : 'not run';
+      return row ? `${withCi(row.cpuRatio, row.cpuRatioCi)} ${pass(row.target.pass)}` : 'not run';
     });
     const label = measured.find(([, { summary }]) => summary[workload])?.[1].summary[workload].label ?? workload;
     lines.push(`| client CPU, ${label}: ≤ ${max.toFixed(2)}× native | ${cells.join(' | ')} |`);
+  }
+  for (const [workload, min] of Object.entries(naiveMarginTargets)) {
+    const cells = measured.map(([, { summary }]) => {
+      const below = summary[workload]?.rows.shimmed?.belowNaive;
+      return below ? `${withCi(below.value, below.ci)} ${pass(below.pass)}` : 'not run';
+    });
+    const label = measured.find(([, { summary }]) => summary[workload])?.[1].summary[workload].label ?? workload;
+    lines.push(`| client CPU, ${label}: ≥ ${min.toFixed(2)} below naive's, both × native in the same rounds | ${cells.join(' | ')} |`);
   }
   const soaks = measured.map(([, entry]) => (entry.soak ? soakVerdict(entry.soak.soak.shimmed) : null));
   lines.push(`| retained heap after ${soakTargets.requestsAtLeast} requests < ${soakTargets.retainedKiB} KiB | ${soaks.map((v) =>

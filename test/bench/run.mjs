@@ -10,17 +10,21 @@
 //   --soak-requests N       requests through one session in the soak (default 100000)
 //   --no-soak               skip the soak
 //   --extra name=file       also measure another build's connect() (e.g. an older dist/esm/index.js)
+//   --instructions          count instructions instead of timing (valgrind cachegrind): each
+//                           variant in a client process of its own, at two sizes; reports the
+//                           marginal instructions per request (per MiB for stream64m)
 //   --no-pin                don't pin the client to CPU 0 and the server to the last CPU
 //   --write-readme          also write the tables into README.md's Performance section
 //   --from file             render a saved run (test/bench/results/*.json) instead of running
 import { fork, spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { findRuntimes } from '../../compat/runtimes.mjs';
-import { benchTable, soakTable, summarize, targetsTable } from './report.mjs';
+import { benchTable, instructionsTable, soakTable, summarize, summarizeInstructions, targetsTable } from './report.mjs';
+import { workloads } from './workloads.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '../..');
@@ -34,6 +38,7 @@ const { values: opts } = parseArgs({
     workloads: { type: 'string', default: 'c1,c100,stream64m,streams10k' },
     variants: { type: 'string' },
     'no-pin': { type: 'boolean', default: false },
+    instructions: { type: 'boolean', default: false },
     'soak-requests': { type: 'string' },
     'no-soak': { type: 'boolean', default: false },
     extra: { type: 'string', multiple: true, default: [] },
@@ -65,15 +70,20 @@ const cpus = os.cpus().length;
 const pinned = !opts['no-pin'] && cpus >= 2 && spawnSync('taskset', ['-V']).status === 0;
 const pin = (cpu, command) => (pinned ? ['taskset', ['-c', String(cpu), ...command]] : [command[0], command.slice(1)]);
 
-/** Runs client.mjs on `runtime` (from findRuntimes) with `config`; resolves its @@RESULT, killing it past `limitMs`. */
-function runClient(runtime, config, limitMs) {
+/**
+ * Runs client.mjs on `runtime` (from findRuntimes) with `config`, under `wrapper` (a command
+ * line prefix) if given; resolves its @@RESULT, killing it past `limitMs`.
+ */
+function runClient(runtime, config, limitMs, wrapper = []) {
   const name = runtime.id;
-  const [file, argv] = pin(0, [runtime.bin, ...clientFlags[runtime.kind], join(here, 'client.mjs'), JSON.stringify({ ...config, hardLimitMs: limitMs })]);
+  const [file, argv] = pin(0, [...wrapper, runtime.bin, ...clientFlags[runtime.kind], join(here, 'client.mjs'), JSON.stringify({ ...config, hardLimitMs: limitMs })]);
   const child = spawn(file, argv, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
   const kill = setTimeout(() => child.kill('SIGKILL'), limitMs + 30_000);
   let stdout = '';
   child.stdout.on('data', (chunk) => { stdout += chunk; });
-  child.stderr.on('data', (chunk) => process.stderr.write(String(chunk).replace(/^(?=.)/gm, `[${name}] `)));
+  // Cachegrind says which cache it would simulate even with --cache-sim=no and -q.
+  const noise = /^--\d+-- warning: L3 cache found, using its data for the LL simulation\.\n/gm;
+  child.stderr.on('data', (chunk) => process.stderr.write(String(chunk).replace(noise, '').replace(/^(?=.)/gm, `[${name}] `)));
   return new Promise((resolvePromise, reject) => {
     child.on('error', reject);
     child.on('close', (code, signal) => {
@@ -97,6 +107,54 @@ async function startServer() {
   return { origin: message.origin, stop: () => { server.disconnect(); server.kill(); } };
 }
 
+/** The variants a run measures, as client.mjs picks them: native always, the others unless --variants leaves them out. */
+const variantNames = ['native', 'native-again', 'shimmed', 'naive', 'listener-bind']
+  .filter((name) => !base.variants || name === 'native' || base.variants.includes(name))
+  .concat(Object.keys(base.extras));
+
+/**
+ * Instructions the client executes, all threads, counted by cachegrind (no cache simulation):
+ * a count of what ran, unmoved by whatever else the machine is doing. The server stays untraced.
+ */
+async function countInstructions(runtime, config) {
+  const out = join(os.tmpdir(), `bench-cachegrind-${process.pid}-${Date.now()}.out`);
+  const valgrind = ['valgrind', '--tool=cachegrind', '--cache-sim=no', '-q', `--cachegrind-out-file=${out}`];
+  try {
+    const result = await runClient(runtime, config, 20 * MIN, valgrind);
+    const summary = /^summary:\s+(\d+)/m.exec(readFileSync(out, 'utf8'));
+    if (!summary) throw new Error(`no summary line in ${out}`);
+    return { instructions: Number(summary[1]), wrong: result.wrong };
+  } finally {
+    rmSync(out, { force: true });
+  }
+}
+
+/**
+ * Per workload that has instruction sizes: every variant in a process of its own at the smaller
+ * size, then (in reverse order) at the larger. The difference of the two counts, divided by the
+ * difference of the sizes, is the marginal cost per request (per MiB): start-up, connecting and
+ * JIT warm-up are in both counts and cancel out.
+ */
+async function instructionsFor(runtime, origin) {
+  const out = {};
+  for (const id of base.workloads) {
+    const spec = workloads[id].instructions;
+    if (!spec) continue;
+    const sizes = base.quick ? spec.quick : spec.full;
+    const counts = Object.fromEntries(variantNames.map((name) => [name, []]));
+    for (const [i, size] of sizes.entries()) {
+      for (const name of i % 2 ? [...variantNames].reverse() : variantNames) {
+        const config = { ...base, mode: 'instructions', origin, workload: id, variant: name, size };
+        const { instructions, wrong } = await countInstructions(runtime, config);
+        counts[name][i] = instructions;
+        console.error(`[${runtime.id}] instructions ${id} ${name} ${size} ${spec.unit}s: ${instructions.toLocaleString('en')}${wrong ? `, ${wrong} wrong context` : ''}`);
+      }
+    }
+    out[id] = { label: workloads[id].label(sizes[1]), unit: spec.unit, sizes, counts };
+  }
+  return out;
+}
+
 /** Runs every requested runtime against one server; returns the results, as saved. */
 async function run() {
   const machine = {
@@ -112,10 +170,16 @@ async function run() {
   const unknown = names.filter((name) => ![...ready, ...skipped].some(({ id }) => id === name));
   if (unknown.length) throw new Error(`unknown runtime ${unknown.join(', ')}; one of node, node22, node24, node26, bun, deno`);
   for (const { id, reason } of skipped) results.runtimes[id] = { error: `skipped: ${reason}` };
+  if (opts.instructions && spawnSync('valgrind', ['--version']).status !== 0) throw new Error('--instructions needs valgrind on the PATH');
   const server = await startServer();
   for (const runtime of ready) {
     const entry = (results.runtimes[runtime.id] = {});
     try {
+      if (opts.instructions) {
+        entry.version = (await runClient(runtime, { mode: 'version' }, MIN)).version;
+        entry.instructions = await instructionsFor(runtime, server.origin);
+        continue;
+      }
       const bench = await runClient(runtime, { ...base, mode: 'bench', origin: server.origin, softLimitMs: 14 * MIN }, 18 * MIN);
       Object.assign(entry, { version: bench.version, raw: bench, summary: summarize(bench) });
       if (!opts['no-soak']) entry.soak = await runClient(runtime, { ...base, mode: 'soak', origin: server.origin }, 8 * MIN);
@@ -135,14 +199,20 @@ function render(results, file) {
     `_Measured on ${results.startedAt.slice(0, 10)} with \`${command}\` (raw rounds: \`${file}\`)._`,
     `_Machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, ${machine.os}; server on Node ${machine.serverNode}; pinned: ${machine.pinned}._`,
     '',
-    'Client CPU and wall time are medians over interleaved rounds; each ratio is the median of per-round ratios to native in the same round, with a 95 % bootstrap interval. `native-again` is a second native session: how far native strays from itself on this machine.',
-    '',
-    targetsTable(results.runtimes),
   ];
+  if (Object.values(results.runtimes).some((entry) => entry.summary)) {
+    lines.push('Client CPU and wall time are medians over interleaved rounds (ABBA: the variants in one order, then the reverse); each ratio is the median of per-round ratios to native in the same round, with a 95 % bootstrap interval. Main-thread CPU is `process.threadCpuUsage()`, where the runtime has it. `native-again` is a second native session: how far native strays from itself on this machine.', '', targetsTable(results.runtimes));
+  } else {
+    lines.push('Instructions executed by the client process (all its threads), counted by cachegrind with no cache simulation; each variant in a process of its own, at two sizes. Marginal = the difference of the two counts over the difference of the sizes, so start-up and JIT warm-up cancel out. `native-again` is native in a second process: how far the count strays from itself.');
+  }
   for (const [name, entry] of Object.entries(results.runtimes)) {
     lines.push('', `#### ${name} ${entry.version ?? ''}`.trimEnd(), '');
     if (entry.error) {
       lines.push(`failed: ${entry.error}`);
+      continue;
+    }
+    if (entry.instructions) {
+      lines.push(instructionsTable(summarizeInstructions(entry.instructions)));
       continue;
     }
     const counts = Object.entries(entry.summary).map(([w, { rows }]) => `${w} ${rows.native.rounds}`);
@@ -174,7 +244,8 @@ if (opts.from) {
 } else {
   results = await run();
   const date = results.startedAt.slice(0, 10);
-  file = join(here, 'results', `${opts.runtime.replaceAll(',', '+')}-${date}${opts.quick ? '-quick' : ''}.json`);
+  const suffix = `${opts.instructions ? '-instructions' : ''}${opts.quick ? '-quick' : ''}`;
+  file = join(here, 'results', `${opts.runtime.replaceAll(',', '+')}-${date}${suffix}.json`);
   mkdirSync(dirname(file), { recursive: true });
   writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
 }

@@ -32,6 +32,19 @@ export function cpuMs() {
   return (user + system) / 1000;
 }
 
+/**
+ * User + system CPU of the main thread alone, in milliseconds, or null where the runtime has no
+ * `process.threadCpuUsage` (Node 20 has none; measured present on Node 22.23, 24, 26, Bun 1.4 and
+ * Deno 2.9, Deno's in 10 ms steps).
+ * Tells the JavaScript thread's cost apart from GC and compiler threads'.
+ */
+export const threadCpuMs = typeof process.threadCpuUsage === 'function'
+  ? () => {
+    const { user, system } = process.threadCpuUsage();
+    return (user + system) / 1000;
+  }
+  : () => null;
+
 /** Heap in use, bytes (V8's heapUsed; JSC's on Bun). */
 export function heapUsed() {
   return process.memoryUsage().heapUsed;

@@ -2,7 +2,7 @@
 // listeners compares `als.getStore()` with that store, so all variants pay for realistic use;
 // `wrong` counts listener calls that saw another store.
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { cpuMs, gcNow, heapUsed } from './runtime.mjs';
+import { cpuMs, gcNow, heapUsed, threadCpuMs } from './runtime.mjs';
 
 const als = new AsyncLocalStorage();
 const MIB = 1024 * 1024;
@@ -13,19 +13,23 @@ const grouped = (n) => n.toLocaleString('en-US').replaceAll(',', ' ');
 /**
  * Name → what it is. A round times `slices` slices of `full` (or `quick`) size per variant,
  * alternating variants slice by slice. `label(size)` names the size that was run, so a --quick
- * run never reads as the full one.
+ * run never reads as the full one. `instructions` gives the two sizes (and their unit) that
+ * `--instructions` counts, the smaller one past JIT warm-up, and the same for `--quick`.
  */
 export const workloads = {
   c1: {
     label: () => '1 KiB, concurrency 1', full: 200, quick: 100, slices: 10, rounds: 12, quickRounds: 3,
+    instructions: { unit: 'request', full: [1_000, 3_000], quick: [500, 1_000] },
     run: (s, n) => requestLoop(s, '/1k', n, 1),
   },
   c100: {
     label: () => '1 KiB, concurrency 100', full: 500, quick: 300, slices: 10, rounds: 60, quickRounds: 3,
+    instructions: { unit: 'request', full: [2_000, 12_000], quick: [1_000, 3_000] },
     run: (s, n) => requestLoop(s, '/1k', n, 100),
   },
   stream64m: {
     label: (mib) => `one ${mib} MiB response in 16 KiB chunks`, full: 64, quick: 16, slices: 3, rounds: 20, quickRounds: 3,
+    instructions: { unit: 'MiB', full: [16, 64], quick: [8, 16] },
     run: (s, n) => requestLoop(s, `/stream?bytes=${n * MIB}`, 1, 1),
   },
   streams10k: {
@@ -36,24 +40,23 @@ export const workloads = {
 };
 
 /**
- * Measures `body(exclude)` in client CPU and wall time; whatever runs inside `exclude(fn)`
- * (a forced GC and a heap reading) is subtracted from both.
+ * Measures `body(exclude)` in client CPU (the process's, and the main thread's where the runtime
+ * can tell, else null) and wall time; whatever runs inside `exclude(fn)` (a forced GC and a heap
+ * reading) is subtracted from all three.
  */
 export async function measure(body) {
-  let excludedCpu = 0;
-  let excludedWall = 0;
+  const clocks = () => [cpuMs(), threadCpuMs(), performance.now()];
+  const excluded = [0, 0, 0];
   const exclude = (fn) => {
-    const cpu = cpuMs();
-    const wall = performance.now();
+    const before = clocks();
     const value = fn();
-    excludedCpu += cpuMs() - cpu;
-    excludedWall += performance.now() - wall;
+    clocks().forEach((now, i) => { excluded[i] += now - before[i]; });
     return value;
   };
-  const cpu = cpuMs();
-  const wall = performance.now();
+  const start = clocks();
   const result = await body(exclude);
-  return { cpuMs: cpuMs() - cpu - excludedCpu, wallMs: performance.now() - wall - excludedWall, ...result };
+  const [cpu, thread, wall] = clocks().map((now, i) => now - start[i] - excluded[i]);
+  return { cpuMs: cpu, threadCpuMs: start[1] === null ? null : thread, wallMs: wall, ...result };
 }
 
 /**

@@ -1,0 +1,65 @@
+// (b) As `current`, but the inherited `emit` is read once at bind and kept on the stream (a third
+// property) instead of being looked up on the prototype per emit. Gives up seeing a later patch
+// of the prototype's `emit` (tests pin that one).
+import { connectWith } from './session.mjs';
+
+const kScope = Symbol('scope');
+const kEmitBelow = Symbol('emit-below');
+const kContinued = Symbol('continued');
+
+function bind(stream, scope) {
+  if (stream[kScope] !== undefined) return false;
+  stream[kEmitBelow] = stream.emit;
+  if (Object.hasOwn(stream, 'emit')) stream[kOwnBelow] = true;
+  stream[kScope] = scope;
+  stream.emit = scopedEmit;
+  return true;
+}
+
+const kOwnBelow = Symbol('own-below');
+const emitBelow = (stream) => stream[kEmitBelow];
+
+function scopedEmit(event, a, b, c) {
+  const scope = this[kScope];
+  if (!scope) return Reflect.apply(emitBelow(this), this, arguments);
+  if (event === 'headers' || event === 'continue') {
+    const status = event === 'headers' ? a?.[':status'] : 100;
+    if (status === 100 || status === '100') return emitContinueOnce(this, scope);
+  }
+  const emit = emitBelow(this);
+  if (!needsScope(this, event)) return Reflect.apply(emit, this, arguments);
+  try {
+    switch (arguments.length) {
+      case 1: return scope.runInAsyncScope(emit, this, event);
+      case 2: return scope.runInAsyncScope(emit, this, event, a);
+      case 3: return scope.runInAsyncScope(emit, this, event, a, b);
+      case 4: return scope.runInAsyncScope(emit, this, event, a, b, c);
+      default: return scope.runInAsyncScope(emit, this, ...arguments);
+    }
+  } finally {
+    if (event === 'close') release(this, scope);
+  }
+}
+
+function needsScope(stream, event) {
+  if (event === 'error' || event === 'close') return true;
+  if (event === 'newListener' || event === 'removeListener') return false;
+  return stream.listenerCount(event) > 0;
+}
+
+function release(stream, scope) {
+  stream[kScope] = null;
+  if (Object.hasOwn(stream, 'emit') && stream.emit === scopedEmit) {
+    if (stream[kOwnBelow]) stream.emit = stream[kEmitBelow];
+    else delete stream.emit;
+  }
+  scope.emitDestroy();
+}
+
+function emitContinueOnce(stream, scope) {
+  if (stream[kContinued]) return false;
+  stream[kContinued] = true;
+  return scope.runInAsyncScope(emitBelow(stream), stream, 'continue');
+}
+
+export const connect = connectWith(bind);
