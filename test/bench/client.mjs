@@ -1,9 +1,10 @@
 // The measured client, started by run.mjs on the runtime under test. Its one argument is a JSON
 // config; it prints progress on stderr and its result as one `@@RESULT {json}` line on stdout.
 // Mode `bench` runs the workload rounds, mode `soak` runs soak.mjs (in a process of its own,
-// because the async_hooks it enables would change what the bench measures), and mode
-// `instructions` runs one slice of one workload on one variant's session alone, for run.mjs to
-// count under cachegrind.
+// because the async_hooks it enables would change what the bench measures), mode `slices`
+// serves one variant of a process-variant workload (one slice per `slice` line on stdin, for
+// run.mjs to interleave with the other variants' processes), and mode `instructions` runs one
+// slice of one workload on one variant's session alone, for run.mjs to count under cachegrind.
 import http2 from 'node:http2';
 import { pathToFileURL } from 'node:url';
 import { connect } from '../../dist/esm/index.js';
@@ -42,6 +43,13 @@ async function openSessions(names) {
 
 const closeAll = (sessions) => Promise.all(Object.values(sessions).map((session) =>
   withTimeout(new Promise((resolve) => session.close(resolve)), 10_000, 'closing a session')));
+
+/** What a process-variant workload runs on: its client, opened the way `config.variant` says. */
+async function openProcessVariant(workload) {
+  const variant = workload.processVariants[config.variant];
+  if (!variant) throw new Error(`${config.workload} has no variant ${config.variant}`);
+  return workload.open(config.origin, variant);
+}
 
 const rotate = (list, r) => list.map((_, i) => list[(i + r) % list.length]);
 /**
@@ -120,15 +128,48 @@ async function bench() {
 }
 
 /**
- * One slice of `config.size` on a fresh session of `config.variant`, nothing else: run.mjs runs
- * this at two sizes under cachegrind and takes the difference, so start-up, connecting and JIT
- * warm-up cancel out and what remains is the cost of the extra requests.
+ * One variant of a process-variant workload: opens its client, runs one untimed slice per
+ * planned slice of a round (warm-up, as the in-process workloads' untimed round), says
+ * `@@READY`, then answers each `slice` line on stdin with one timed slice as `@@SLICE {json}`,
+ * until `end`. The process idles on stdin while the other variants' processes run theirs.
+ */
+async function slices() {
+  const workload = workloads[config.workload];
+  const size = config.quick ? workload.quick : workload.full;
+  const client = await openProcessVariant(workload);
+  for (let k = 0; k < workload.slices; k++) await withTimeout(measure(workload.run(client, size, `warm-${k}`)), ROUND_TIMEOUT_MS, 'warm-up');
+  console.log('@@READY');
+  let buffered = '';
+  for await (const chunk of process.stdin) {
+    buffered += chunk;
+    let newline;
+    while ((newline = buffered.indexOf('\n')) !== -1) {
+      const command = buffered.slice(0, newline);
+      buffered = buffered.slice(newline + 1);
+      if (command === 'end') {
+        await withTimeout(client.close(), 10_000, 'closing the client');
+        return { variant: config.variant, workload: config.workload, size };
+      }
+      const { cpuMs, threadCpuMs, wallMs, wrong } = await withTimeout(measure(workload.run(client, size, command)), ROUND_TIMEOUT_MS, command);
+      console.log(`@@SLICE ${JSON.stringify({ cpuMs, threadCpuMs, wallMs, wrong })}`);
+    }
+  }
+  throw new Error('stdin closed before end');
+}
+
+/**
+ * One slice of `config.size` on a fresh session (or client) of `config.variant`, nothing else:
+ * run.mjs runs this at two sizes under cachegrind and takes the difference, so start-up,
+ * connecting and JIT warm-up cancel out and what remains is the cost of the extra requests.
  */
 async function instructions() {
   const workload = workloads[config.workload];
-  const session = await connected(allVariants[config.variant](config.origin));
-  const { wrong } = await withTimeout(measure(workload.run(session, config.size, 'instructions')), config.hardLimitMs, 'instructions');
-  await closeAll({ session });
+  const target = workload.processVariants
+    ? await openProcessVariant(workload)
+    : await connected(allVariants[config.variant](config.origin));
+  const { wrong } = await withTimeout(measure(workload.run(target, config.size, 'instructions')), config.hardLimitMs, 'instructions');
+  if (workload.processVariants) await target.close();
+  else await closeAll({ target });
   return { variant: config.variant, workload: config.workload, size: config.size, wrong };
 }
 
@@ -136,6 +177,7 @@ const modes = {
   version: async () => ({}),
   bench,
   soak: async () => (await import('./soak.mjs')).soak(config, variants),
+  slices,
   instructions,
 };
 const result = await modes[config.mode]();

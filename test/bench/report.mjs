@@ -33,26 +33,29 @@ function medianInterval(values, resamples = 2000) {
   return [medians[Math.floor(resamples * 0.025)], medians[Math.ceil(resamples * 0.975) - 1]];
 }
 
-/** Per workload and variant: medians, the median per-round ratio vs native, and the verdicts. */
+/**
+ * Per workload and variant: medians, the median per-round ratio to the workload's baseline
+ * (native, unless the workload names another), and the verdicts.
+ */
 export function summarize(bench) {
   const out = {};
-  for (const [name, { label, size, rounds, liveHeap }] of Object.entries(bench.workloads)) {
+  for (const [name, { label, size, rounds, liveHeap, variants = bench.variants, baseline = 'native' }] of Object.entries(bench.workloads)) {
     const rows = {};
-    for (const variant of bench.variants) {
+    for (const variant of variants) {
       const runs = rounds.map((round) => round[variant]);
-      const cpuRatios = rounds.map((round) => round[variant].cpuMs / round.native.cpuMs);
+      const cpuRatios = rounds.map((round) => round[variant].cpuMs / round[baseline].cpuMs);
       const row = {
         cpuMs: median(runs.map((run) => run.cpuMs)),
         wallMs: median(runs.map((run) => run.wallMs)),
         cpuRatio: median(cpuRatios),
         cpuRatioCi: medianInterval(cpuRatios),
-        wallRatio: median(rounds.map((round) => round[variant].wallMs / round.native.wallMs)),
+        wallRatio: median(rounds.map((round) => round[variant].wallMs / round[baseline].wallMs)),
         wrongContext: runs.reduce((sum, run) => sum + run.wrong, 0),
         rounds: runs.length,
       };
       // Main-thread CPU, where the runtime reports it (rounds saved before it existed have none).
       if (runs.every((run) => Number.isFinite(run.threadCpuMs))) {
-        const threadRatios = rounds.map((round) => round[variant].threadCpuMs / round.native.threadCpuMs);
+        const threadRatios = rounds.map((round) => round[variant].threadCpuMs / round[baseline].threadCpuMs);
         Object.assign(row, { threadCpuMs: median(runs.map((run) => run.threadCpuMs)), threadCpuRatio: median(threadRatios), threadCpuRatioCi: medianInterval(threadRatios) });
       }
       if (liveHeap) {
@@ -62,7 +65,7 @@ export function summarize(bench) {
       const target = REFERENCES.has(variant) ? undefined : cpuTargets[name];
       if (target !== undefined) row.target = { max: target, pass: row.cpuRatio <= target };
       const margin = REFERENCES.has(variant) ? undefined : naiveMarginTargets[name];
-      if (margin !== undefined && bench.variants.includes('naive')) {
+      if (margin !== undefined && variants.includes('naive')) {
         // Per round, naive's ratio minus ours: both against the same native slices.
         const gaps = rounds.map((round) => (round.naive.cpuMs - round[variant].cpuMs) / round.native.cpuMs);
         const below = median(gaps);
@@ -70,7 +73,7 @@ export function summarize(bench) {
       }
       rows[variant] = row;
     }
-    out[name] = { label, size, rows };
+    out[name] = { label, size, baseline, rows };
   }
   return out;
 }
@@ -78,12 +81,12 @@ export function summarize(bench) {
 /** Marginal instructions per unit (request, MiB) of each variant, and as a multiple of native's. */
 export function summarizeInstructions(instructions) {
   const out = {};
-  for (const [name, { label, unit, sizes, counts }] of Object.entries(instructions)) {
+  for (const [name, { label, unit, sizes, counts, baseline = 'native' }] of Object.entries(instructions)) {
     const marginal = Object.fromEntries(Object.entries(counts).map(([variant, [small, large]]) => [variant, (large - small) / (sizes[1] - sizes[0])]));
     const rows = Object.fromEntries(Object.entries(counts).map(([variant, [small, large]]) => [variant, {
-      small, large, perUnit: marginal[variant], ratio: marginal[variant] / marginal.native,
+      small, large, perUnit: marginal[variant], ratio: marginal[variant] / marginal[baseline],
     }]));
-    out[name] = { label, unit, sizes, rows };
+    out[name] = { label, unit, sizes, baseline, rows };
   }
   return out;
 }
@@ -101,23 +104,26 @@ export function soakVerdict(checkpoints) {
 const f = (value, digits) => (Number.isFinite(value) ? value.toFixed(digits) : 'n/a');
 const pass = (ok) => (ok ? 'pass' : '**MISS**');
 
+/** A workload's label, saying what its ratios are to where that is not native. */
+const withBaseline = (label, baseline) => (baseline === 'native' ? label : `${label}; ratios to \`${baseline}\``);
+
 const withCi = (value, [low, high], digits = 3) => `${f(value, digits)} (${f(low, 2)}–${f(high, 2)})`;
 
 /** The workload × variant table of one runtime; main-thread CPU only where the runtime had it. */
 export function benchTable(summary) {
-  const threads = Object.values(summary).some(({ rows }) => rows.native.threadCpuRatio !== undefined);
+  const threads = Object.values(summary).some(({ rows, baseline }) => rows[baseline].threadCpuRatio !== undefined);
   const lines = [
     `| workload | variant | CPU ms | wall ms | CPU × native (95 % CI) |${threads ? ' main-thread CPU × native |' : ''} wall × native | live heap, all open | wrong ctx | target |`,
     `|---|---|--:|--:|--:|${threads ? '--:|' : ''}--:|--:|--:|---|`,
   ];
-  for (const { label, rows } of Object.values(summary)) {
+  for (const { label, rows, baseline } of Object.values(summary)) {
     let first = true;
     for (const [variant, row] of Object.entries(rows)) {
       const thread = !threads ? '' : ` ${row.threadCpuRatio === undefined ? 'n/a' : withCi(row.threadCpuRatio, row.threadCpuRatioCi)} |`;
       const heap = row.liveHeapMiB === undefined ? '' : `${f(row.liveHeapMiB, 1)} MiB (${f(row.liveHeapRatio, 2)}×)`;
       const targets = [row.target && `≤ ${row.target.max.toFixed(2)} ${pass(row.target.pass)}`,
         row.belowNaive && `${f(row.belowNaive.value, 3)} below naive (≥ ${row.belowNaive.min.toFixed(2)}) ${pass(row.belowNaive.pass)}`];
-      lines.push(`| ${first ? label : ''} | ${variant} | ${f(row.cpuMs, 0)} | ${f(row.wallMs, 0)} | ${withCi(row.cpuRatio, row.cpuRatioCi)} |${thread} ${f(row.wallRatio, 3)} | ${heap} | ${row.wrongContext} | ${targets.filter(Boolean).join('; ')} |`);
+      lines.push(`| ${first ? withBaseline(label, baseline) : ''} | ${variant} | ${f(row.cpuMs, 0)} | ${f(row.wallMs, 0)} | ${withCi(row.cpuRatio, row.cpuRatioCi)} |${thread} ${f(row.wallRatio, 3)} | ${heap} | ${row.wrongContext} | ${targets.filter(Boolean).join('; ')} |`);
       first = false;
     }
   }
@@ -131,11 +137,11 @@ export function instructionsTable(summary) {
     '|---|---|--:|--:|--:|--:|',
   ];
   const m = (value) => (Number.isFinite(value) ? `${(value / 1e6).toFixed(1)} M` : 'n/a');
-  for (const { label, unit, sizes, rows } of Object.values(summary)) {
+  for (const { label, unit, sizes, rows, baseline } of Object.values(summary)) {
     let first = true;
     for (const [variant, row] of Object.entries(rows)) {
       const marginal = Number.isFinite(row.perUnit) ? `${Math.round(row.perUnit / 100) / 10} k/${unit}` : 'n/a';
-      lines.push(`| ${first ? `${label} (${sizes.join(' and ')} ${unit}s)` : ''} | ${variant} | ${m(row.small)} | ${m(row.large)} | ${marginal} | ${f(row.ratio, 3)} |`);
+      lines.push(`| ${first ? withBaseline(`${label} (${sizes.join(' and ')} ${unit}s)`, baseline) : ''} | ${variant} | ${m(row.small)} | ${m(row.large)} | ${marginal} | ${f(row.ratio, 3)} |`);
       first = false;
     }
   }

@@ -2,27 +2,31 @@
 // two reference approaches, plus a soak. The h2 server runs in a child process on this machine's
 // Node; each runtime's client runs in a process of its own, so its CPU is the client's alone.
 //
+//   --verdict               the run the README's verdicts come from: Node 20 (this node) and 24,
+//                           then 26 and Bun; c100, stream64m and grpc100 with 30 rounds; the soak.
+//                           Combine with --instructions for the instruction counts on Node 20 and 24
 //   --quick                 fewer rounds and smaller workloads: a smoke run of the harness
 //   --runtime a,b           node (this one), node22, node24, node26, bun, deno (as npm run compat finds them); default node
-//   --rounds N              interleaved rounds for every workload (default: per workload, 12-60)
-//   --workloads a,b         c1, c100, stream64m, streams10k (default all)
+//   --rounds N              interleaved rounds for every workload (default: per workload, 10-20)
+//   --workloads a,b         c1, c100, stream64m, streams10k, grpc100, c100libs (default all)
 //   --variants a,b          shimmed, native-again, naive, listener-bind (default all; native always runs)
 //   --soak-requests N       requests through one session in the soak (default 100000)
 //   --no-soak               skip the soak
-//   --extra name=file       also measure another build's connect() (e.g. an older dist/esm/index.js)
+//   --extra name=file       also measure another build's connect() (e.g. test/bench/experiments/*.mjs)
 //   --instructions          count instructions instead of timing (valgrind cachegrind): each
 //                           variant in a client process of its own, at two sizes; reports the
 //                           marginal instructions per request (per MiB for stream64m)
 //   --no-pin                don't pin the client to CPU 0 and the server to the last CPU
 //   --write-readme          also write the tables into README.md's Performance section
 //   --from file             render a saved run (test/bench/results/*.json) instead of running
-import { fork, spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { findRuntimes } from '../../compat/runtimes.mjs';
+import { countInstructions, pinning, runClient, startServer, startSliceClient } from './processes.mjs';
 import { benchTable, instructionsTable, soakTable, summarize, summarizeInstructions, targetsTable } from './report.mjs';
 import { workloads } from './workloads.mjs';
 
@@ -32,10 +36,11 @@ const argv = process.argv.slice(2);
 const { values: opts } = parseArgs({
   args: argv,
   options: {
+    verdict: { type: 'boolean', default: false },
     quick: { type: 'boolean', default: false },
-    runtime: { type: 'string', default: 'node' },
+    runtime: { type: 'string' },
     rounds: { type: 'string' },
-    workloads: { type: 'string', default: 'c1,c100,stream64m,streams10k' },
+    workloads: { type: 'string' },
     variants: { type: 'string' },
     'no-pin': { type: 'boolean', default: false },
     instructions: { type: 'boolean', default: false },
@@ -47,15 +52,24 @@ const { values: opts } = parseArgs({
   },
 });
 
-/** What each kind of runtime needs to run the client: a way to force GC. */
-const clientFlags = { node: ['--expose-gc'], bun: [], deno: ['run', '-A', '--v8-flags=--expose-gc'] };
+/** What --verdict stands for, unless an option given beside it says otherwise. */
+const verdict = opts.instructions
+  ? { runtime: 'node,node24', workloads: 'c100,stream64m,grpc100,c100libs', variants: 'shimmed,naive' }
+  : { runtime: 'node,node24,node26,bun', workloads: 'c100,stream64m,grpc100', variants: 'shimmed,naive,native-again', rounds: '30' };
+const preset = opts.verdict ? verdict : {};
+const runtimeNames = opts.runtime ?? preset.runtime ?? 'node';
+const workloadNames = (opts.workloads ?? preset.workloads ?? Object.keys(workloads).join(',')).split(',');
+const unknownWorkloads = workloadNames.filter((id) => !workloads[id]);
+if (unknownWorkloads.length) throw new Error(`unknown workload ${unknownWorkloads.join(', ')}; one of ${Object.keys(workloads).join(', ')}`);
+const rounds = opts.rounds ?? preset.rounds;
+const variantList = opts.variants ?? preset.variants;
 
 const MIN = 60_000;
 const base = {
-  rounds: opts.rounds === undefined ? undefined : Number(opts.rounds),
-  variants: opts.variants?.split(','),
+  rounds: rounds === undefined ? undefined : Number(rounds),
+  variants: variantList?.split(','),
   quick: opts.quick,
-  workloads: opts.workloads.split(','),
+  workloads: workloadNames.filter((id) => !workloads[id].processVariants),
   heapRuns: opts.quick ? 1 : 3,
   soakRequests: Number(opts['soak-requests'] ?? (opts.quick ? 10_000 : 100_000)),
   extras: Object.fromEntries(opts.extra.map((spec) => {
@@ -63,69 +77,53 @@ const base = {
     return [name, resolve(file)];
   })),
 };
+/** The workloads whose variants are whole processes (see workloads.mjs). */
+const processWorkloads = workloadNames.filter((id) => workloads[id].processVariants);
+if (opts['no-pin']) pinning.disable();
 
-// Client and server on different CPUs: on two cores, they otherwise take turns on one while
-// the other idles, and the client's CPU time moves with how the scheduler places them.
-const cpus = os.cpus().length;
-const pinned = !opts['no-pin'] && cpus >= 2 && spawnSync('taskset', ['-V']).status === 0;
-const pin = (cpu, command) => (pinned ? ['taskset', ['-c', String(cpu), ...command]] : [command[0], command.slice(1)]);
-
-/**
- * Runs client.mjs on `runtime` (from findRuntimes) with `config`, under `wrapper` (a command
- * line prefix) if given; resolves its @@RESULT, killing it past `limitMs`.
- */
-function runClient(runtime, config, limitMs, wrapper = []) {
-  const name = runtime.id;
-  const [file, argv] = pin(0, [...wrapper, runtime.bin, ...clientFlags[runtime.kind], join(here, 'client.mjs'), JSON.stringify({ ...config, hardLimitMs: limitMs })]);
-  const child = spawn(file, argv, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
-  const kill = setTimeout(() => child.kill('SIGKILL'), limitMs + 30_000);
-  let stdout = '';
-  child.stdout.on('data', (chunk) => { stdout += chunk; });
-  // Cachegrind says which cache it would simulate even with --cache-sim=no and -q.
-  const noise = /^--\d+-- warning: L3 cache found, using its data for the LL simulation\.\n/gm;
-  child.stderr.on('data', (chunk) => process.stderr.write(String(chunk).replace(noise, '').replace(/^(?=.)/gm, `[${name}] `)));
-  return new Promise((resolvePromise, reject) => {
-    child.on('error', reject);
-    child.on('close', (code, signal) => {
-      clearTimeout(kill);
-      const line = stdout.split('\n').find((l) => l.startsWith('@@RESULT '));
-      if (code === 0 && line) return resolvePromise(JSON.parse(line.slice('@@RESULT '.length)));
-      reject(new Error(`${name} client (${config.mode}) exited with ${signal ?? code}`));
-    });
-  });
-}
-
-/** Forks the server on this Node; it exits by itself when this process goes away. */
-async function startServer() {
-  const [execPath, execArgv] = pin(cpus - 1, [process.execPath]);
-  const server = fork(join(here, 'server.mjs'), [], { execPath, execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  const message = await new Promise((resolvePromise, reject) => {
-    const timer = setTimeout(() => reject(new Error('server did not start')), 10_000);
-    server.once('message', (m) => { clearTimeout(timer); resolvePromise(m); });
-    server.once('exit', (code) => reject(new Error(`server exited with ${code}`)));
-  });
-  return { origin: message.origin, stop: () => { server.disconnect(); server.kill(); } };
-}
-
-/** The variants a run measures, as client.mjs picks them: native always, the others unless --variants leaves them out. */
+/** The in-process variants a run measures, as client.mjs picks them: native always, the others unless --variants leaves them out. */
 const variantNames = ['native', 'native-again', 'shimmed', 'naive', 'listener-bind']
   .filter((name) => !base.variants || name === 'native' || base.variants.includes(name))
   .concat(Object.keys(base.extras));
 
+const rotate = (list, r) => list.map((_, i) => list[(i + r) % list.length]);
+/** As client.mjs orders in-process variants: A B C, then C B A, from a list rotated by round. */
+const sliceOrder = (list, r, k) => (k % 2 === 0 ? rotate(list, r) : rotate(list, r).reverse());
+
 /**
- * Instructions the client executes, all threads, counted by cachegrind (no cache simulation):
- * a count of what ran, unmoved by whatever else the machine is doing. The server stays untraced.
+ * A process-variant workload: one warm client process per variant, all on the client CPU, then
+ * the rounds, slice by slice in ABBA order across the processes (only one runs at a time; the
+ * others wait on stdin). Returns the rounds in the in-process workloads' shape.
  */
-async function countInstructions(runtime, config) {
-  const out = join(os.tmpdir(), `bench-cachegrind-${process.pid}-${Date.now()}.out`);
-  const valgrind = ['valgrind', '--tool=cachegrind', '--cache-sim=no', '-q', `--cachegrind-out-file=${out}`];
+async function processBench(runtime, id, origin) {
+  const workload = workloads[id];
+  const names = Object.keys(workload.processVariants);
+  const clients = {};
   try {
-    const result = await runClient(runtime, config, 20 * MIN, valgrind);
-    const summary = /^summary:\s+(\d+)/m.exec(readFileSync(out, 'utf8'));
-    if (!summary) throw new Error(`no summary line in ${out}`);
-    return { instructions: Number(summary[1]), wrong: result.wrong };
+    for (const name of names) {
+      clients[name] = await startSliceClient(runtime, { ...base, origin, workload: id, variant: name }, 30 * MIN,
+        { preload: workload.processVariants[name].preload === true });
+    }
+    const planned = base.rounds ?? (base.quick ? workload.quickRounds : workload.rounds);
+    const out = { label: workload.label(), size: base.quick ? workload.quick : workload.full, slices: workload.slices, baseline: workload.baseline, variants: names, rounds: [] };
+    for (let r = 0; r < planned; r++) {
+      const totals = Object.fromEntries(names.map((name) => [name, { cpuMs: 0, threadCpuMs: null, wallMs: 0, wrong: 0 }]));
+      for (let k = 0; k < workload.slices; k++) {
+        for (const name of sliceOrder(names, r, k)) {
+          const slice = await clients[name].slice(`${id}-${r}-${k}`);
+          const total = totals[name];
+          total.cpuMs += slice.cpuMs;
+          if (slice.threadCpuMs !== null) total.threadCpuMs = (total.threadCpuMs ?? 0) + slice.threadCpuMs;
+          total.wallMs += slice.wallMs;
+          total.wrong += slice.wrong;
+        }
+      }
+      out.rounds.push(totals);
+      console.error(`[${runtime.id}] ${id} ${r + 1}/${planned} cpu ms: ${names.map((name) => `${name} ${totals[name].cpuMs.toFixed(0)}`).join(', ')}`);
+    }
+    return out;
   } finally {
-    rmSync(out, { force: true });
+    await Promise.allSettled(Object.values(clients).map((client) => client.end()));
   }
 }
 
@@ -137,20 +135,21 @@ async function countInstructions(runtime, config) {
  */
 async function instructionsFor(runtime, origin) {
   const out = {};
-  for (const id of base.workloads) {
-    const spec = workloads[id].instructions;
+  for (const id of workloadNames) {
+    const { instructions: spec, processVariants } = workloads[id];
     if (!spec) continue;
     const sizes = base.quick ? spec.quick : spec.full;
-    const counts = Object.fromEntries(variantNames.map((name) => [name, []]));
+    const names = processVariants ? Object.keys(processVariants) : variantNames;
+    const counts = Object.fromEntries(names.map((name) => [name, []]));
     for (const [i, size] of sizes.entries()) {
-      for (const name of i % 2 ? [...variantNames].reverse() : variantNames) {
-        const config = { ...base, mode: 'instructions', origin, workload: id, variant: name, size };
-        const { instructions, wrong } = await countInstructions(runtime, config);
+      for (const name of i % 2 ? [...names].reverse() : names) {
+        const config = { ...base, origin, workload: id, variant: name, size };
+        const { instructions, wrong } = await countInstructions(runtime, config, processVariants?.[name].preload === true);
         counts[name][i] = instructions;
         console.error(`[${runtime.id}] instructions ${id} ${name} ${size} ${spec.unit}s: ${instructions.toLocaleString('en')}${wrong ? `, ${wrong} wrong context` : ''}`);
       }
     }
-    out[id] = { label: workloads[id].label(sizes[1]), unit: spec.unit, sizes, counts };
+    out[id] = { label: workloads[id].label(sizes[1]), unit: spec.unit, sizes, counts, baseline: workloads[id].baseline ?? 'native' };
   }
   return out;
 }
@@ -160,12 +159,12 @@ async function run() {
   const machine = {
     cpu: os.cpus()[0]?.model ?? 'unknown', cores: os.cpus().length,
     os: `${os.type()} ${os.release()} ${os.arch()}`, memoryGiB: Math.round(os.totalmem() / 2 ** 30),
-    serverNode: process.version, pinned: pinned ? `client on CPU 0, server on CPU ${cpus - 1}` : 'no',
+    serverNode: process.version, pinned: pinning.describe(), loadAverage: os.loadavg().map((l) => Math.round(l * 100) / 100),
   };
   const command = `npm run bench${argv.length ? ` -- ${argv.join(' ')}` : ''}`;
   const results = { command, machine, startedAt: new Date().toISOString(), config: base, runtimes: {} };
   // The compat suite's runtimes, found where `npm ci` put them; one that is missing is reported.
-  const names = opts.runtime.split(',');
+  const names = runtimeNames.split(',');
   const { ready, skipped } = await findRuntimes(names);
   const unknown = names.filter((name) => ![...ready, ...skipped].some(({ id }) => id === name));
   if (unknown.length) throw new Error(`unknown runtime ${unknown.join(', ')}; one of node, node22, node24, node26, bun, deno`);
@@ -180,7 +179,10 @@ async function run() {
         entry.instructions = await instructionsFor(runtime, server.origin);
         continue;
       }
-      const bench = await runClient(runtime, { ...base, mode: 'bench', origin: server.origin, softLimitMs: 14 * MIN }, 18 * MIN);
+      const bench = base.workloads.length
+        ? await runClient(runtime, { ...base, mode: 'bench', origin: server.origin, softLimitMs: 14 * MIN }, 18 * MIN)
+        : { version: (await runClient(runtime, { mode: 'version' }, MIN)).version, variants: variantNames, workloads: {} };
+      for (const id of processWorkloads) bench.workloads[id] = await processBench(runtime, id, server.origin);
       Object.assign(entry, { version: bench.version, raw: bench, summary: summarize(bench) });
       if (!opts['no-soak']) entry.soak = await runClient(runtime, { ...base, mode: 'soak', origin: server.origin }, 8 * MIN);
     } catch (error) {
@@ -215,7 +217,7 @@ function render(results, file) {
       lines.push(instructionsTable(summarizeInstructions(entry.instructions)));
       continue;
     }
-    const counts = Object.entries(entry.summary).map(([w, { rows }]) => `${w} ${rows.native.rounds}`);
+    const counts = Object.entries(entry.summary).map(([w, { rows, baseline }]) => `${w} ${rows[baseline].rounds}`);
     lines.push(`Rounds: ${counts.join(', ')}.`, '', benchTable(entry.summary));
     if (entry.soak) lines.push('', `Soak, ${entry.soak.soakRequests} requests at concurrency 100 through one session, then GC:`, '', soakTable(entry.soak));
   }
@@ -245,7 +247,7 @@ if (opts.from) {
   results = await run();
   const date = results.startedAt.slice(0, 10);
   const suffix = `${opts.instructions ? '-instructions' : ''}${opts.quick ? '-quick' : ''}`;
-  file = join(here, 'results', `${opts.runtime.replaceAll(',', '+')}-${date}${suffix}.json`);
+  file = join(here, 'results', `${opts.verdict ? 'verdict' : runtimeNames.replaceAll(',', '+')}-${date}${suffix}.json`);
   mkdirSync(dirname(file), { recursive: true });
   writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
 }

@@ -11,7 +11,25 @@ const STREAM_CHUNK = Buffer.alloc(CHUNK, 'b');
 /** Streams parked by `/hold`, per batch id, until `/release` ends them. */
 const held = new Map();
 
+/** One gRPC message: a flag byte (not compressed), the length, the bytes. */
+function grpcFrame(message) {
+  const frame = Buffer.alloc(5 + message.length);
+  frame.writeUInt32BE(message.length, 1);
+  message.copy(frame, 5);
+  return frame;
+}
+
 const routes = {
+  // gRPC unary echo, framed by hand: headers, the request's message back, then trailers.
+  '/bench.Echo/Unary': (stream) => {
+    const chunks = [];
+    stream.on('data', (chunk) => chunks.push(chunk));
+    stream.on('end', () => {
+      stream.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
+      stream.once('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0' }));
+      stream.end(grpcFrame(Buffer.concat(chunks).subarray(5)));
+    });
+  },
   '/1k': (stream) => {
     stream.respond({ ':status': 200 });
     stream.end(KIB);

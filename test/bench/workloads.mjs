@@ -2,7 +2,10 @@
 // listeners compares `als.getStore()` with that store, so all variants pay for realistic use;
 // `wrong` counts listener calls that saw another store.
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { cpuMs, gcNow, heapUsed, threadCpuMs } from './runtime.mjs';
+import http2 from 'node:http2';
+import { createRequire } from 'node:module';
+import { grpcUnaryLoop, openGrpcClient } from './grpc.mjs';
+import { connected, cpuMs, gcNow, heapUsed, sessionOptions, threadCpuMs } from './runtime.mjs';
 
 const als = new AsyncLocalStorage();
 const MIB = 1024 * 1024;
@@ -15,6 +18,11 @@ const grouped = (n) => n.toLocaleString('en-US').replaceAll(',', ' ');
  * alternating variants slice by slice. `label(size)` names the size that was run, so a --quick
  * run never reads as the full one. `instructions` gives the two sizes (and their unit) that
  * `--instructions` counts, the smaller one past JIT warm-up, and the same for `--quick`.
+ *
+ * A workload with `processVariants` compares whole processes, because what it measures (the
+ * `register` preload) patches the whole process: each variant is a client process of its own,
+ * started with `preload` or not, that `open()`s its client once and then runs the slices run.mjs
+ * asks for, in the same interleaved order as the in-process workloads. Ratios are to `baseline`.
  */
 export const workloads = {
   c1: {
@@ -32,12 +40,41 @@ export const workloads = {
     instructions: { unit: 'MiB', full: [16, 64], quick: [8, 16] },
     run: (s, n) => requestLoop(s, `/stream?bytes=${n * MIB}`, 1, 1),
   },
+  grpc100: {
+    label: () => 'gRPC unary (grpc-js 1.14), 1 KiB, concurrency 100', full: 300, quick: 200, slices: 10, rounds: 20, quickRounds: 3,
+    processVariants: { native: {}, register: { preload: true } },
+    baseline: 'native',
+    instructions: { unit: 'request', full: [1_000, 6_000], quick: [500, 1_500] },
+    open: (origin) => openGrpcClient(origin),
+    run: (client, n) => grpcUnaryLoop(client, n, 100),
+  },
+  c100libs: {
+    label: () => '1 KiB, concurrency 100, register preloaded: grpc-js, undici, http2-wrapper loaded, unused', full: 500, quick: 300, slices: 10, rounds: 20, quickRounds: 3,
+    processVariants: { register: { preload: true }, 'register+libs': { preload: true, libs: true } },
+    baseline: 'register',
+    instructions: { unit: 'request', full: [2_000, 12_000], quick: [1_000, 3_000] },
+    open: async (origin, variant) => {
+      if (variant.libs) loadUnusedClientLibraries();
+      const session = await connected(http2.connect(origin, sessionOptions));
+      return { session, close: () => new Promise((resolve) => session.close(resolve)) };
+    },
+    run: ({ session }, n) => requestLoop(session, '/1k', n, 100),
+  },
   streams10k: {
     label: (n) => `${grouped(n)} concurrent streams`, full: 10_000, quick: 2_000, slices: 1, rounds: 15, quickRounds: 3,
     measuresHeap: true,
     run: (s, n, tag, heap) => openAtOnce(s, n, tag, heap),
   },
 };
+
+/**
+ * The three client libraries `register` integrates with, required (and so patched by register)
+ * but never called: what a program pays for having them installed and loaded.
+ */
+function loadUnusedClientLibraries() {
+  const require = createRequire(import.meta.url);
+  for (const name of ['@grpc/grpc-js', 'undici', 'http2-wrapper']) require(name);
+}
 
 /**
  * Measures `body(exclude)` in client CPU (the process's, and the main thread's where the runtime
