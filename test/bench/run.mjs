@@ -4,7 +4,7 @@
 //
 //   --verdict               the run the README's verdicts come from: Node 20 (this node) and 24,
 //                           then 26 and Bun; c100, stream64m and grpc100 with 30 rounds; the soak.
-//                           Combine with --instructions for the instruction counts on Node 20 and 24
+//                           With --instructions: c100, grpc100 and c100libs counted on Node 20 and 24
 //   --quick                 fewer rounds and smaller workloads: a smoke run of the harness
 //   --runtime a,b           node (this one), node22, node24, node26, bun, deno (as npm run compat finds them); default node
 //   --rounds N              interleaved rounds for every workload (default: per workload, 10-20)
@@ -54,7 +54,7 @@ const { values: opts } = parseArgs({
 
 /** What --verdict stands for, unless an option given beside it says otherwise. */
 const verdict = opts.instructions
-  ? { runtime: 'node,node24', workloads: 'c100,stream64m,grpc100,c100libs', variants: 'shimmed,naive' }
+  ? { runtime: 'node,node24', workloads: 'c100,grpc100,c100libs', variants: 'shimmed,naive,native-again' }
   : { runtime: 'node,node24,node26,bun', workloads: 'c100,stream64m,grpc100', variants: 'shimmed,naive,native-again', rounds: '30' };
 const preset = opts.verdict ? verdict : {};
 const runtimeNames = opts.runtime ?? preset.runtime ?? 'node';

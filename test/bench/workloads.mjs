@@ -26,33 +26,33 @@ const grouped = (n) => n.toLocaleString('en-US').replaceAll(',', ' ');
  */
 export const workloads = {
   c1: {
-    label: () => '1 KiB, concurrency 1', full: 200, quick: 100, slices: 10, rounds: 12, quickRounds: 3,
+    label: () => '1 KiB, concurrency 1', full: 200, quick: 100, slices: 10, rounds: 10, quickRounds: 3,
     instructions: { unit: 'request', full: [1_000, 3_000], quick: [500, 1_000] },
     run: (s, n) => requestLoop(s, '/1k', n, 1),
   },
   c100: {
-    label: () => '1 KiB, concurrency 100', full: 500, quick: 300, slices: 10, rounds: 60, quickRounds: 3,
-    instructions: { unit: 'request', full: [2_000, 12_000], quick: [1_000, 3_000] },
+    label: () => '1 KiB, concurrency 100', full: 500, quick: 300, slices: 10, rounds: 20, quickRounds: 3,
+    instructions: { unit: 'request', full: [2_000, 7_000], quick: [1_000, 3_000] },
     run: (s, n) => requestLoop(s, '/1k', n, 100),
   },
   stream64m: {
-    label: (mib) => `one ${mib} MiB response in 16 KiB chunks`, full: 64, quick: 16, slices: 3, rounds: 20, quickRounds: 3,
+    label: (mib) => `one ${mib} MiB response in 16 KiB chunks`, full: 64, quick: 16, slices: 3, rounds: 10, quickRounds: 3,
     instructions: { unit: 'MiB', full: [16, 64], quick: [8, 16] },
     run: (s, n) => requestLoop(s, `/stream?bytes=${n * MIB}`, 1, 1),
   },
   grpc100: {
-    label: () => 'gRPC unary (grpc-js 1.14), 1 KiB, concurrency 100', full: 300, quick: 200, slices: 10, rounds: 20, quickRounds: 3,
+    label: () => 'gRPC unary (grpc-js 1.14), 1 KiB, concurrency 100', full: 300, quick: 200, slices: 10, rounds: 10, quickRounds: 3,
     processVariants: { native: {}, register: { preload: true } },
     baseline: 'native',
-    instructions: { unit: 'request', full: [1_000, 6_000], quick: [500, 1_500] },
+    instructions: { unit: 'request', full: [1_000, 4_000], quick: [500, 1_500] },
     open: (origin) => openGrpcClient(origin),
     run: (client, n) => grpcUnaryLoop(client, n, 100),
   },
   c100libs: {
-    label: () => '1 KiB, concurrency 100, register preloaded: grpc-js, undici, http2-wrapper loaded, unused', full: 500, quick: 300, slices: 10, rounds: 20, quickRounds: 3,
+    label: () => '1 KiB, concurrency 100, register preloaded: grpc-js, undici, http2-wrapper loaded, unused', full: 500, quick: 300, slices: 10, rounds: 10, quickRounds: 3,
     processVariants: { register: { preload: true }, 'register+libs': { preload: true, libs: true } },
     baseline: 'register',
-    instructions: { unit: 'request', full: [2_000, 12_000], quick: [1_000, 3_000] },
+    instructions: { unit: 'request', full: [2_000, 7_000], quick: [1_000, 3_000] },
     open: async (origin, variant) => {
       if (variant.libs) loadUnusedClientLibraries();
       const session = await connected(http2.connect(origin, sessionOptions));
@@ -61,7 +61,7 @@ export const workloads = {
     run: ({ session }, n) => requestLoop(session, '/1k', n, 100),
   },
   streams10k: {
-    label: (n) => `${grouped(n)} concurrent streams`, full: 10_000, quick: 2_000, slices: 1, rounds: 15, quickRounds: 3,
+    label: (n) => `${grouped(n)} concurrent streams`, full: 10_000, quick: 2_000, slices: 1, rounds: 5, quickRounds: 3,
     measuresHeap: true,
     run: (s, n, tag, heap) => openAtOnce(s, n, tag, heap),
   },
