@@ -131,6 +131,29 @@ export function benchTable(summary) {
 }
 
 /** The instruction counts of one runtime: per workload and variant, the marginal cost. */
+/**
+ * One line per runtime of an instruction-count run: marginal instructions per request as a
+ * multiple of the baseline's, for the variants the README quotes.
+ */
+export function instructionsSummaryTable(runtimes) {
+  const quoted = [['c100', 'shimmed', 'c100: this package × native'], ['c100', 'naive', 'c100: naive wrapper × native'],
+    ['grpc100', 'register', 'gRPC unary c100: register × native'], ['c100libs', 'register+libs', 'c100, grpc-js, undici, http2-wrapper loaded and unused × register alone']];
+  const measured = Object.entries(runtimes).filter(([, entry]) => entry.instructions);
+  const lines = [
+    `| marginal instructions per request | ${measured.map(([name, entry]) => `${name} ${entry.version}`).join(' | ')} |`,
+    `|---|${measured.map(() => '--:').join('|')}|`,
+  ];
+  const summaries = measured.map(([, entry]) => summarizeInstructions(entry.instructions));
+  for (const [workload, variant, what] of quoted) {
+    if (!summaries.some((summary) => summary[workload]?.rows[variant])) continue;
+    lines.push(`| ${what} | ${summaries.map((summary) => {
+      const row = summary[workload]?.rows[variant];
+      return row ? `${f(row.ratio, 3)} (${Math.round(row.perUnit / 100) / 10} k)` : 'not run';
+    }).join(' | ')} |`);
+  }
+  return lines.join('\n');
+}
+
 export function instructionsTable(summary) {
   const lines = [
     '| workload | variant | instructions, smaller size | larger size | marginal | × native |',
@@ -191,6 +214,17 @@ export function targetsTable(runtimes) {
     });
     const label = measured.find(([, { summary }]) => summary[workload])?.[1].summary[workload].label ?? workload;
     lines.push(`| client CPU, ${label}: ≥ ${min.toFixed(2)} below naive's, both × native in the same rounds | ${cells.join(' | ')} |`);
+  }
+  // Reported, not judged: what register costs a grpc-js client, and what the client libraries
+  // cost by being loaded (register alone is the baseline there).
+  for (const [workload, variant, what] of [['grpc100', 'register', 'client CPU × native'], ['c100libs', 'register+libs', 'client CPU × register alone']]) {
+    const label = measured.find(([, { summary }]) => summary[workload])?.[1].summary[workload].label;
+    if (!label) continue;
+    const cells = measured.map(([, { summary }]) => {
+      const row = summary[workload]?.rows[variant];
+      return row ? withCi(row.cpuRatio, row.cpuRatioCi) : 'not run';
+    });
+    lines.push(`| ${label}: ${what} (reported) | ${cells.join(' | ')} |`);
   }
   const soaks = measured.map(([, entry]) => (entry.soak ? soakVerdict(entry.soak.soak.shimmed) : null));
   lines.push(`| retained heap after ${soakTargets.requestsAtLeast} requests < ${soakTargets.retainedKiB} KiB | ${soaks.map((v) =>
