@@ -1,7 +1,7 @@
 import { createHook } from 'node:async_hooks';
 import Module, { createRequire } from 'node:module';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { patchClients, unpatchClients } from '../dist/esm/index.js';
+import { patchClients, unpatchClients, unpatchHttp2 } from '../dist/esm/index.js';
 import { scopeHttp2WrapperAgent } from '../dist/esm/http2-wrapper.js';
 import { undiciInterceptor } from '../dist/esm/undici.js';
 import { startScenarioServer, type ScenarioServer } from '../dist/esm/doctor/server.js';
@@ -68,6 +68,15 @@ describe('patchClients()', () => {
     expect(Object.hasOwn(undici.Client.prototype, 'dispatch')).toBe(false);
     expect(undici.Client.prototype.dispatch).toBe(nativeDispatch);
     expect(http2wrapper.Agent.prototype.request).toBe(nativeAgentRequest);
+  });
+
+  it('unpatchHttp2() turns it off too, as it turns off all that register turned on', () => {
+    expect(patchClients()).toBe(true);
+    expect(unpatchHttp2()).toBe(true);
+    expect(moduleInternals._load).toBe(nativeLoad);
+    expect(undici.Client.prototype.dispatch).toBe(nativeDispatch);
+    expect(http2wrapper.Agent.prototype.request).toBe(nativeAgentRequest);
+    expect(unpatchClients()).toBe(false);
   });
 
   it('scopes undici dispatch handlers of a cold client, natively wrong', async () => {

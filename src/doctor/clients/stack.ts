@@ -168,11 +168,15 @@ export async function runClientStack(options: StackOptions): Promise<StackEntry[
   return entries;
 }
 
-/** Clients that Deno 2.9's node:http2 cannot run at all, natively or not, and what happens. */
-const denoCannotRun: Partial<Record<ClientName, string>> = {
-  'http2-wrapper': 'does not run on Deno 2.9: its sessions close without a SETTINGS frame (HTTP2WRAPPER_NOSETTINGS)',
-  got: 'does not run on Deno 2.9: http2-wrapper\'s sessions close without a SETTINGS frame, and a GOAWAY throws from Deno\'s http2 internals',
-};
+/** Why Deno 2.9's node:http2 cannot run `installed` at all, natively or not; undefined if it can. */
+function denoCannotRun(installed: InstalledClient): string | undefined {
+  switch (installed.client) {
+    case 'http2-wrapper': return 'does not run on Deno 2.9: its sessions close without a SETTINGS frame (HTTP2WRAPPER_NOSETTINGS)';
+    case 'got': return 'does not run on Deno 2.9: http2-wrapper\'s sessions close without a SETTINGS frame, and a GOAWAY throws from Deno\'s http2 internals';
+    case 'undici': return installed.version.startsWith('6.') ? 'does not run on Deno 2.9 in version 6: its HTTP/2 requests never finish (measured with 6.0.0)' : undefined;
+    default: return undefined;
+  }
+}
 
 async function runOne(installed: InstalledClient, options: StackOptions): Promise<StackEntry> {
   const { entry: _, ...named } = installed;
@@ -180,7 +184,7 @@ async function runOne(installed: InstalledClient, options: StackOptions): Promis
   if (options.mode === 'register' && !sharedClientState().registerActive) {
     return { ...base, skipKind: 'failure', skipped: 'register is not active in this process (start it with the register preload)' };
   }
-  const unsupported = (globalThis as { Deno?: unknown }).Deno !== undefined && denoCannotRun[installed.client];
+  const unsupported = (globalThis as { Deno?: unknown }).Deno !== undefined && denoCannotRun(installed);
   if (unsupported) return { ...base, skipKind: 'runtime', skipped: unsupported };
   let adapter: ClientAdapter;
   try {
