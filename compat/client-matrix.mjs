@@ -28,6 +28,7 @@ export function buildClientMatrix(results) {
   const cells = new Map();
   const failures = [];
   const notes = new Set();
+  const totals = new Map(); // `${label}\0${runtime}` → mode → { right, total, clean }
   const header = ['client · phase'];
   for (const result of results) {
     const reports = result.clients ?? [];
@@ -47,6 +48,13 @@ export function buildClientMatrix(results) {
             (late ? ` (late ${phaseMark(late, phase)})` : ''));
         }
         for (const entry of Object.values(client.modes)) {
+          const key = `${label}\0${name}`;
+          if (!totals.has(key)) totals.set(key, {});
+          if (entry.run) {
+            const right = entry.run.phases.reduce((sum, phase) => sum + phase.right, 0);
+            const total = entry.run.phases.reduce((sum, phase) => sum + phase.total, 0);
+            totals.get(key)[entry.mode] = { right, total, clean: runClean(entry.run) };
+          }
           if (entry.skipKind === 'runtime') notes.add(`${client.package} ${entry.skipped}`);
           if (expectedClean(runtime.name, entry) && !runClean(entry.run)) {
             failures.push(`${name} · ${label} · ${entry.mode}: ${entry.skipped ?? entry.run?.error ?? entry.run?.phases.map(({ summary }) => summary).join('; ')}`);
@@ -58,18 +66,33 @@ export function buildClientMatrix(results) {
   // A client a runtime cannot run has only a `–` row there; other runtimes' phase rows say it.
   const kept = order.filter((key) => !key.endsWith(' · –') || !order.some((other) => other !== key && other.startsWith(key.slice(0, -1))));
   const rows = kept.map((key) => [key, ...results.map((_, i) => cells.get(`${key}\0${header[i + 1]}`) ?? '·')]);
-  return { header, rows, notes: [...notes], failures };
+  const labels = [...new Set(order.map((key) => key.slice(0, key.lastIndexOf(' · '))))];
+  const mark = (count) => (!count ? '–' : count.clean ? `✔ ${count.total}` : `✘ ${count.right}/${count.total}`);
+  const summaryRows = labels.map((label) => [label, ...header.slice(1).map((name) => {
+    const modes = totals.get(`${label}\0${name}`);
+    if (!modes || Object.keys(modes).length === 0) return '·';
+    return `${mark(modes.native)} → ${mark(modes.register)} → ${mark(modes.explicit)}${modes.late ? ` (late ${mark(modes.late)})` : ''}`;
+  })]);
+  return { header, rows, summaryRows, notes: [...notes], failures };
 }
 
 export function formatClientText(matrix) {
   return [clientLegend, '', formatTable(matrix.header, matrix.rows.map(([key, ...rest]) => [`  ${key}`, ...rest]))].join('\n');
 }
 
-export function formatClientMarkdown(matrix) {
+/**
+ * The matrix in Markdown: phase by phase (`byPhase`, for compat/RESULTS.md), or one row per
+ * client with every phase added up (for the README).
+ */
+export function formatClientMarkdown(matrix, { byPhase = false } = {}) {
   const row = (cells) => `| ${cells.join(' | ')} |`;
+  const header = byPhase ? matrix.header : ['client', ...matrix.header.slice(1)];
+  const legendText = byPhase
+    ? 'Each cell: native → `register` → explicit helper, callbacks of 8 concurrent requests of each kind, each request in its own store: ✔ every callback saw its own store, ✘ right/all, – not run (no helper for that version), · not run on that runtime.'
+    : 'Each cell: native → `register` → explicit helper, callbacks that saw their own request\'s store, over every phase (cold, warm, after GOAWAY and, for grpc-js, a server restart with `waitForReady`; 8 concurrent requests of each kind per phase): ✔ all of them, ✘ right/all, – not run (no helper for that version), · not run on that runtime.';
   return [
-    'Each cell: native → `register` → explicit helper, for every callback of 8 concurrent requests of each kind, each in its own store: ✔ all in their own store, ✘ right/all, – not run. On Bun, `(late …)` is `patchClients()` called after the clients were imported.',
-    '', row(matrix.header), row(matrix.header.map(() => '---')), ...matrix.rows.map(row),
+    `${legendText} On Bun, \`(late …)\` is \`patchClients()\` called after the clients were imported.`,
+    '', row(header), row(header.map(() => '---')), ...(byPhase ? matrix.rows : matrix.summaryRows).map(row),
     ...(matrix.notes.length ? ['', ...matrix.notes.map((note) => `- ${note}`)] : []),
   ].join('\n');
 }

@@ -88,11 +88,20 @@ function replaceSection(readme, name, body) {
   return readme.slice(0, from) + section + readme.slice(to + end.length);
 }
 
-/** Writes the generated Compatibility and client sections into README.md. */
+/**
+ * Writes the summaries and the per-client table into README.md, and the full matrices (event by
+ * event, client phase by phase) into compat/RESULTS.md, which the README links.
+ */
 function writeReadme() {
   let readme = readFileSync('README.md', 'utf8');
-  readme = replaceSection(readme, 'compat', [formatMarkdown(matrix), '', ...matrix.summaries.map((line) => `- ${line}`)].join('\n'));
+  readme = replaceSection(readme, 'compat', matrix.summaries.map((line) => `- ${line}`).join('\n'));
   readme = replaceSection(readme, 'clients', formatClientMarkdown(clientMatrix));
   writeFileSync('README.md', readme);
-  console.log(`\nREADME.md: generated sections written (${date}).`);
+  const results = replaceSection(
+    '# Compatibility results\n\nEvery scenario of `npm run compat`, runtime by runtime. The README has the summary.\n\n' +
+      '## node:http2, event by event\n\n<!-- compat:start -->\n<!-- compat:end -->\n\n' +
+      '## HTTP/2 client libraries, phase by phase\n\n<!-- clients:start -->\n<!-- clients:end -->\n',
+    'compat', [formatMarkdown(matrix), '', ...matrix.summaries.map((line) => `- ${line}`)].join('\n'));
+  writeFileSync('compat/RESULTS.md', replaceSection(results, 'clients', formatClientMarkdown(clientMatrix, { byPhase: true })));
+  console.log(`\nREADME.md and compat/RESULTS.md: generated sections written (${date}).`);
 }
