@@ -76,8 +76,8 @@ describe('doctor --clients', () => {
     const { code, stdout } = await runCli(['doctor', '--clients', '--only', 'grpc-js', '--from', clientDirs.oldest]);
     expect(code).toBe(0);
     expect(stdout).toMatch(/^HTTP\/2 clients installed in .*test\/clients\/oldest, on node \S+: callbacks in their request's store, of all\n/);
-    expect(stdout).toMatch(/\nclient +phase +native +register +explicit\n@grpc\/grpc-js 1\.8\.22 +cold +✘ \d+\/96 +96\/96 +96\/96\n/);
-    expect(stdout).toMatch(/\n +server restart +✘ \d+\/96 +96\/96 +96\/96\n/);
+    expect(stdout).toMatch(/\nclient +phase +native +register +explicit\n@grpc\/grpc-js 1\.8\.22 +cold +✘ \d+\/136 +136\/136 +136\/136\n/);
+    expect(stdout).toMatch(/\n +server restart +✘ \d+\/136 +136\/136 +136\/136\n/);
     expect(stdout).toMatch(/\nEvery client keeps its callbacks in their requests' stores with the fix\.\n$/);
   });
 

@@ -13,11 +13,11 @@ describe.each([
     run = await runClientScenarios(grpcJsAdapter(await loadClient(set, '@grpc/grpc-js')), transport === 'TLS' ? { tls } : {});
   });
 
-  it('observes every callback of unary, server-, client-streaming and bidi calls in every phase', () => {
+  it('observes every callback of unary, server-streaming, failing, client-streaming and bidi calls in every phase', () => {
     expect(installedVersion(set, '@grpc/grpc-js')).toBe(version);
     expect(run).toMatchObject({ client: 'grpc-js', transport: transport.toLowerCase(), requests: 8, helpers: [] });
     expectEveryCallbackObserved(run, phases);
-    expect(phase(run, 'cold').started).toBe(32);
+    expect(phase(run, 'cold').started).toBe(40);
   });
 
   it('cold, after GOAWAY and across a restart, queued calls run in the store of the call that connected', () => {
