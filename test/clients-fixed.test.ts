@@ -57,6 +57,23 @@ describe.each(['newest', 'oldest'] as const)('the %s clients with the explicit h
   }
 });
 
+describe('runClientStack modes that need no child process', () => {
+  it('late: patchClients() after the clients loaded makes them right, and is undone afterwards', async () => {
+    const Module = (await import('node:module')).default as unknown as { _load: unknown };
+    const load = Module._load;
+    const entries = await runClientStack({ from: clientDirs.newest, mode: 'late', only: ['undici', 'http2-wrapper'] });
+    expect(entries.map((entry) => `${entry.client} ${entry.mode}`)).toEqual(['http2-wrapper late', 'undici late']);
+    for (const entry of entries) for (const phase of entry.run!.phases) expectAllRight(phase);
+    expect(Module._load).toBe(load);
+  });
+
+  it('register without the preload says so instead of measuring the native client', async () => {
+    const [entry] = await runClientStack({ from: clientDirs.newest, mode: 'register', only: ['undici'] });
+    expect(entry).toMatchObject({ client: 'undici', skipKind: 'failure', skipped: 'register is not active in this process (start it with the register preload)' });
+    expect(entry!.run).toBeUndefined();
+  });
+});
+
 describe('doctor --clients', () => {
   it('runs native, register (in a child with the preload) and explicit, and exits 0 when the fixed ones are right', async () => {
     const { code, stdout, stderr } = await runCli(['doctor', '--clients', '--json', '--only', 'undici']);
