@@ -15,7 +15,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writ
 import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const DEV_ONLY_FIELDS = ['scripts', 'c8', 'allowScripts', 'overrides'];
+const DEV_ONLY_FIELDS = ['scripts', 'c8', 'allowScripts', 'overrides', 'workspaces'];
 const MANIFEST = 'package.json';
 const STATE = 'node_modules/.cache/http2-async-context-pack';
 const BACKUP = `${STATE}/package.json`;

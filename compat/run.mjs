@@ -8,6 +8,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { startScenarioServer } from 'http2-async-context/doctor';
+import { buildClientMatrix, formatClientMarkdown, formatClientText } from './client-matrix.mjs';
 import { buildMatrix, formatMarkdown, formatText, runtimeName } from './matrix.mjs';
 import { cli, findRuntimes, runRuntime } from './runtimes.mjs';
 
@@ -43,6 +44,8 @@ try {
 }
 
 const matrix = buildMatrix(results);
+const clientMatrix = buildClientMatrix(results);
+matrix.failures.push(...clientMatrix.failures);
 const date = new Date().toISOString().slice(0, 10);
 const versions = results.map(runtimeName);
 console.log(`http2-async-context compat · ${date} · ${process.platform}-${process.arch} · runtimes: ${versions.join(', ')}`);
@@ -50,8 +53,11 @@ for (const { id, reason } of skipped) console.log(`SKIPPED ${id}: ${reason}`);
 console.log('');
 console.log(formatText(matrix));
 console.log('');
+console.log(formatClientText(clientMatrix));
+console.log('');
 for (const line of matrix.summaries) console.log(line);
-if (matrix.notes.length) console.log(['', 'notes', ...matrix.notes.map((note) => `  ${note}`)].join('\n'));
+const allNotes = [...matrix.notes, ...clientMatrix.notes];
+if (allNotes.length) console.log(['', 'notes', ...allNotes.map((note) => `  ${note}`)].join('\n'));
 if (matrix.failures.length) console.log(['', 'FAILED', ...matrix.failures.map((failure) => `  ${failure}`)].join('\n'));
 
 process.exitCode = matrix.failures.length ? 1 : 0;
@@ -59,17 +65,16 @@ if (flags['write-readme']) writeReadme();
 const skippedNote = skipped.length ? ` (skipped: ${skipped.map(({ id }) => id).join(', ')})` : '';
 console.log(`\ncompat: ${matrix.failures.length ? 'FAILED' : 'ok'}${skippedNote} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 
-/** Replaces what lies between the compat markers in README.md with the generated section. */
-function writeReadme() {
-  const start = '<!-- compat:start -->';
-  const end = '<!-- compat:end -->';
-  const readme = existsSync('README.md') ? readFileSync('README.md', 'utf8') : `## Compatibility\n\n${start}\n${end}\n`;
+/** Replaces what lies between `<!-- name:start -->` and `<!-- name:end -->` in `readme` with `body`. */
+function replaceSection(readme, name, body) {
+  const start = `<!-- ${name}:start -->`;
+  const end = `<!-- ${name}:end -->`;
   const from = readme.indexOf(start);
   const to = readme.indexOf(end);
   if (from === -1 || to < from) {
-    console.error(`compat: README.md has no ${start} … ${end} markers; nothing written.`);
+    console.error(`compat: README.md has no ${start} … ${end} markers; nothing written there.`);
     process.exitCode = 2;
-    return;
+    return readme;
   }
   const section = [
     start,
@@ -77,11 +82,26 @@ function writeReadme() {
     `_Generated on ${date} (${process.platform}-${process.arch}) with ${versions.join(', ')}` +
       `${skipped.length ? `; skipped: ${skipped.map(({ id }) => id).join(', ')}` : ''}._`,
     '',
-    formatMarkdown(matrix),
-    '',
-    ...matrix.summaries.map((line) => `- ${line}`),
+    body,
     end,
   ].join('\n');
-  writeFileSync('README.md', readme.slice(0, from) + section + readme.slice(to + end.length));
-  console.log(`\nREADME.md: Compatibility section written (${date}).`);
+  return readme.slice(0, from) + section + readme.slice(to + end.length);
+}
+
+/**
+ * Writes the summaries and the per-client table into README.md, and the full matrices (event by
+ * event, client phase by phase) into compat/RESULTS.md, which the README links.
+ */
+function writeReadme() {
+  let readme = readFileSync('README.md', 'utf8');
+  readme = replaceSection(readme, 'compat', matrix.summaries.map((line) => `- ${line}`).join('\n'));
+  readme = replaceSection(readme, 'clients', formatClientMarkdown(clientMatrix));
+  writeFileSync('README.md', readme);
+  const results = replaceSection(
+    '# Compatibility results\n\nEvery scenario of `npm run compat`, runtime by runtime. The README has the summary.\n\n' +
+      '## node:http2, event by event\n\n<!-- compat:start -->\n<!-- compat:end -->\n\n' +
+      '## HTTP/2 client libraries, phase by phase\n\n<!-- clients:start -->\n<!-- clients:end -->\n',
+    'compat', [formatMarkdown(matrix), '', ...matrix.summaries.map((line) => `- ${line}`)].join('\n'));
+  writeFileSync('compat/RESULTS.md', replaceSection(results, 'clients', formatClientMarkdown(clientMatrix, { byPhase: true })));
+  console.log(`\nREADME.md and compat/RESULTS.md: generated sections written (${date}).`);
 }

@@ -22,6 +22,9 @@ const definitions = [
   { id: 'deno', kind: 'deno', candidates: ['node_modules/deno/deno', 'node_modules/deno/deno.exe'] },
 ];
 
+/** Where the client libraries are installed: the newest at the root, the oldest in a workspace. */
+const clientSets = ['.', 'test/clients/oldest'];
+
 /** The bin file, read from package.json: the CLI is a public entry. */
 export const cli = Object.values(JSON.parse(readFileSync('package.json', 'utf8')).bin)[0];
 
@@ -96,7 +99,8 @@ async function runParsed(runtime, args, what, notes) {
 /**
  * Everything the suite runs on one runtime, one process after another: the doctor plainly
  * (native and connect()), the doctor under register (its native column is register), and the
- * register probe under every preload flag and with --patch-late, then the coexistence probe.
+ * register probe under every preload flag and with --patch-late, the coexistence probe, then the
+ * client doctor for each installed set of client libraries.
  */
 export async function runRuntime(runtime, origin) {
   const doctor = ['doctor', '--json', '--origin', origin];
@@ -117,5 +121,12 @@ export async function runRuntime(runtime, origin) {
     probes.push({ variant, forms: probe?.forms ?? {} });
   }
   const coexistence = await parsed(['compat/coexistence-probe.mjs'], 'coexistence probe');
-  return { id: runtime.id, plain, register, probes, coexistence: coexistence?.checks ?? {}, errors, notes };
+  // The client doctor starts its own register child of this runtime; the oldest versions of the
+  // clients live in a workspace that Bun and Deno resolve as well.
+  const clients = [];
+  for (const from of clientSets) {
+    const report = await parsed([cli, 'doctor', '--clients', '--json', '--from', from], `client doctor --from ${from}`);
+    if (report) clients.push(report);
+  }
+  return { id: runtime.id, plain, register, probes, coexistence: coexistence?.checks ?? {}, clients, errors, notes };
 }

@@ -2,24 +2,56 @@
 // The `http2-async-context` bin. One command today: `doctor`, the first thing a new user runs.
 import { readFileSync, realpathSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { formatClientRun } from './doctor/clients/client-report.js';
+import { formatStackReport, runClean, runStackDoctor } from './doctor/clients/stack-doctor.js';
+import { clientNames, runClientStack, type ClientMode } from './doctor/clients/stack.js';
 import { runDoctor } from './doctor/doctor.js';
 import { formatDoctorReport } from './doctor/table.js';
 
 const usage = `Usage: http2-async-context doctor [--json] [--origin <url>]
+       http2-async-context doctor --clients [--from <dir>] [--only <names>] [--mode <mode>] [--json]
        http2-async-context --version
 
-Runs every scenario on this runtime, with http2.connect and with this package's connect(),
-and shows in which scope each stream listener ran. Exits 0 only when every shimmed cell is right.
+doctor runs every scenario on this runtime, with http2.connect and with this package's
+connect(), and shows in which scope each stream listener ran. Exits 0 only when every shimmed
+cell is right.
+
+doctor --clients runs the HTTP/2 clients your project has installed (@grpc/grpc-js,
+http2-wrapper, got, undici) against a loopback server: cold, warm, after a GOAWAY and, for
+grpc-js, across a server restart; natively, with the register preload and with the explicit
+helpers. Exits 0 only when every run with the fix keeps every callback in its request's store.
 
   --json          print the report as JSON instead of a table
   --origin <url>  use a scenario server that is already listening (the compat runner's),
                   instead of starting one in this process
+  --clients       measure the installed HTTP/2 clients instead of node:http2 itself
+  --from <dir>    the project whose clients to measure (default: the current directory)
+  --only <names>  comma-separated subset: grpc-js,http2-wrapper,got,undici
+  --mode <mode>   one mode only, in this process: native, register (start the process with
+                  the preload yourself), explicit, or late (patchClients() after loading)
   --help, -h      show this text
   --version, -v   print the version of http2-async-context`;
 
 interface DoctorArguments {
   json: boolean;
   origin?: string;
+  clients: boolean;
+  from?: string;
+  only?: string[];
+  mode?: ClientMode;
+}
+
+const modes: readonly string[] = ['native', 'register', 'explicit', 'late'] satisfies ClientMode[];
+
+/** The value after `flag`, checked; a string starting with `!` is the reason it is unusable. */
+function valueOf(flag: string, value: string | undefined): string {
+  if (value === undefined || value.startsWith('--')) return `!${flag} needs a value`;
+  if (flag === '--mode' && !modes.includes(value)) return `!--mode must be one of ${modes.join(', ')}`;
+  if (flag === '--only') {
+    const unknown = value.split(',').find((name) => !(clientNames as readonly string[]).includes(name));
+    if (unknown !== undefined) return `!--only: unknown client ${unknown} (known: ${clientNames.join(', ')})`;
+  }
+  return value;
 }
 
 /** Parses `doctor [--json] [--origin <url>]`, `--help` or `--version`; a string is the reason the arguments are unusable. */
@@ -28,14 +60,25 @@ function parseArguments(args: readonly string[]): DoctorArguments | 'help' | 've
   if (command === '--help' || command === '-h' || command === 'help') return 'help';
   if (command === '--version' || command === '-v') return 'version';
   if (command !== 'doctor') return command === undefined ? 'missing command' : `unknown command: ${command}`;
-  const parsed: DoctorArguments = { json: false };
+  const parsed: DoctorArguments = { json: false, clients: false };
   for (let i = 0; i < flags.length; i++) {
-    const flag = flags[i];
+    const flag = flags[i]!;
     if (flag === '--json') parsed.json = true;
+    else if (flag === '--clients') parsed.clients = true;
     else if (flag === '--help' || flag === '-h') return 'help';
     else if (flag === '--origin' && flags[i + 1] !== undefined) parsed.origin = flags[++i];
-    else return flag === '--origin' ? '--origin needs a URL' : `unknown option: ${flag}`;
+    else if (flag === '--origin') return '--origin needs a URL';
+    else if (flag === '--from' || flag === '--only' || flag === '--mode') {
+      const value = valueOf(flag, flags[++i]);
+      if (value.startsWith('!')) return value.slice(1);
+      if (flag === '--from') parsed.from = value;
+      else if (flag === '--only') parsed.only = value.split(',');
+      else parsed.mode = value as ClientMode;
+    } else return `unknown option: ${flag}`;
   }
+  const clientFlag = parsed.from ?? parsed.only ?? parsed.mode;
+  if (!parsed.clients && clientFlag !== undefined) return '--from, --only and --mode go with --clients';
+  if (parsed.clients && parsed.origin !== undefined) return '--origin does not go with --clients';
   return parsed;
 }
 
@@ -48,6 +91,28 @@ function parseArguments(args: readonly string[]): DoctorArguments | 'help' | 've
 function packageVersion(): string {
   const manifest = join(dirname(realpathSync(process.argv[1]!)), '..', '..', 'package.json');
   return (JSON.parse(readFileSync(manifest, 'utf8')) as { version: string }).version;
+}
+
+/** This bin and the register entry beside it, for the child process of the register mode. */
+function builtFiles(): { cli: string; register: string } {
+  const cli = realpathSync(process.argv[1]!);
+  return { cli, register: join(dirname(cli), 'register.js') };
+}
+
+/** `doctor --clients`: every mode (the report), or one mode in this process (its entries). */
+async function clientsDoctor(parsed: DoctorArguments): Promise<number> {
+  const selection = { ...(parsed.from !== undefined && { from: parsed.from }), ...(parsed.only && { only: parsed.only }) };
+  if (parsed.mode !== undefined) {
+    const entries = await runClientStack({ ...selection, mode: parsed.mode });
+    const text = parsed.json
+      ? JSON.stringify({ entries }, null, 2)
+      : entries.map((entry) => entry.run ? formatClientRun(entry.run) : `${entry.package} ${entry.version}: ${entry.skipped}`).join('\n\n');
+    await write(process.stdout, `${text}\n`);
+    return entries.every((entry) => entry.mode === 'native' || runClean(entry.run)) ? 0 : 1;
+  }
+  const report = await runStackDoctor({ ...selection, files: builtFiles() });
+  await write(process.stdout, parsed.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatStackReport(report)}\n`);
+  return report.ok ? 0 : 1;
 }
 
 /** Writes `text` and resolves once the runtime has taken it, so that exiting cannot cut it short. */
@@ -69,6 +134,7 @@ async function main(args: readonly string[]): Promise<number> {
     await write(process.stderr, `http2-async-context: ${parsed}\n\n${usage}\n`);
     return 2;
   }
+  if (parsed.clients) return clientsDoctor(parsed);
   const report = await runDoctor(parsed.origin === undefined ? {} : { origin: parsed.origin });
   await write(process.stdout, parsed.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatDoctorReport(report)}\n`);
   return report.ok ? 0 : 1;

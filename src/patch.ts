@@ -1,5 +1,6 @@
 import http2 from 'node:http2';
 import module from 'node:module';
+import { unpatchClients } from './clients/hook.js';
 import { withPromisifiedForm } from './connect.js';
 import { kPatchState, kShim } from './symbols.js';
 import { bindSession, isClientSession, requestInScope, type PatchGate } from './wrap-session.js';
@@ -141,19 +142,21 @@ export function patchHttp2(): boolean {
 }
 
 /**
- * Undoes `patchHttp2()`. Restores the originals where ours are still the ones installed; where
+ * Undoes `patchHttp2()`, and `patchClients()` too, so that it turns off everything `register`
+ * turned on. Restores the originals where ours are still the ones installed; where
  * someone patched after us, leaves their function in place and turns ours into a pass-through.
  * Calling it again after they unhook themselves restores the original then. Sessions the patch
  * wrapped act natively from then on (streams already open keep their scope until they close);
  * sessions from `connect()` and `wrapSession()` stay scoped. Returns false if it was not active.
  */
 export function unpatchHttp2(): boolean {
+  const clients = unpatchClients();
   const state = http2Module[kPatchState];
-  if (!state) return false;
+  if (!state) return clients;
   const wasActive = state.active;
   state.active = false;
   uninstall(state.connect);
   if (state.request) uninstall(state.request);
   syncNamedExports();
-  return wasActive;
+  return wasActive || clients;
 }

@@ -1,16 +1,15 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { gotAdapter, http2WrapperAdapter, runClientScenarios, undiciAdapter, type ClientAdapter, type ClientRun } from '../dist/esm/doctor/index.js';
 import {
-  expectAllRight, expectConnectingRequestsStore, expectEveryCallbackObserved, http2WrapperOf, installedVersion, phase, requireClient, tls,
+  expectAllRight, expectConnectingRequestsStore, expectEveryCallbackObserved, http2WrapperOf, installedVersion, loadClient, phase, tls, type ClientSet,
 } from './helpers/clients.js';
 
 const phases = ['cold', 'warm', 'after GOAWAY'] as const;
-const importClient = (name: string): Promise<unknown> => import(requireClient.resolve(name));
 
 interface Case {
   name: string;
   version: string;
-  module: string;
+  set: ClientSet;
   adapter: () => Promise<ClientAdapter>;
   /** Most callbacks one request runs: the most a phase can have right when only the connecting request is. */
   perRequest: number;
@@ -19,28 +18,28 @@ interface Case {
 }
 
 const cases: Case[] = [
-  { name: 'http2-wrapper', version: '2.0.3', module: 'http2-wrapper-2.0', perRequest: 5, warmRight: true,
-    adapter: async () => http2WrapperAdapter(requireClient('http2-wrapper-2.0')) },
-  { name: 'http2-wrapper', version: '2.2.4', module: 'http2-wrapper', perRequest: 5, warmRight: true,
-    adapter: async () => http2WrapperAdapter(requireClient('http2-wrapper')) },
-  { name: 'got', version: '12.0.0', module: 'got-12', perRequest: 3, warmRight: true,
-    adapter: async () => gotAdapter(await importClient('got-12'), http2WrapperOf('got-12')) },
-  { name: 'got', version: '14.6.6', module: 'got', perRequest: 3, warmRight: true,
-    adapter: async () => gotAdapter(await importClient('got'), http2WrapperOf('got')) },
-  { name: 'undici', version: '6.0.0', module: 'undici-6', perRequest: 4, warmRight: true,
-    adapter: async () => undiciAdapter(requireClient('undici-6')) },
+  { name: 'http2-wrapper', version: '2.0.3', set: 'oldest', perRequest: 5, warmRight: true,
+    adapter: async () => http2WrapperAdapter(await loadClient('oldest', 'http2-wrapper')) },
+  { name: 'http2-wrapper', version: '2.2.4', set: 'newest', perRequest: 5, warmRight: true,
+    adapter: async () => http2WrapperAdapter(await loadClient('newest', 'http2-wrapper')) },
+  { name: 'got', version: '12.0.0', set: 'oldest', perRequest: 3, warmRight: true,
+    adapter: async () => gotAdapter(await loadClient('oldest', 'got'), http2WrapperOf('oldest')) },
+  { name: 'got', version: '14.6.6', set: 'newest', perRequest: 3, warmRight: true,
+    adapter: async () => gotAdapter(await loadClient('newest', 'got'), http2WrapperOf('newest')) },
+  { name: 'undici', version: '6.0.0', set: 'oldest', perRequest: 4, warmRight: true,
+    adapter: async () => undiciAdapter(await loadClient('oldest', 'undici')) },
   // Client's `pipelining` defaults to 1 on HTTP/2 too: each request is written when the one
   // before it finishes, from that one's callbacks, so only the first keeps its store.
-  { name: 'undici', version: '7.30.2', module: 'undici', perRequest: 4, warmRight: false,
-    adapter: async () => undiciAdapter(requireClient('undici')) },
+  { name: 'undici', version: '7.30.2', set: 'newest', perRequest: 4, warmRight: false,
+    adapter: async () => undiciAdapter(await loadClient('newest', 'undici')) },
 ];
 
-describe.each(cases)('$name $version natively, over TLS', ({ name, version, module, adapter, perRequest, warmRight }) => {
+describe.each(cases)('$name $version natively, over TLS', ({ name, version, set, adapter, perRequest, warmRight }) => {
   let run: ClientRun;
   beforeAll(async () => { run = await runClientScenarios(await adapter(), { tls }); });
 
   it('observes every user-facing callback of every request in every phase', () => {
-    expect(installedVersion(module)).toBe(version);
+    expect(installedVersion(set, name)).toBe(version);
     expect(run).toMatchObject({ client: name, transport: 'tls', requests: 8 });
     expectEveryCallbackObserved(run, phases);
   });
@@ -61,9 +60,9 @@ describe.each(cases)('$name $version natively, over TLS', ({ name, version, modu
 });
 
 describe('undici kinds by version', () => {
-  it('undici 7 also measures the controller handler; undici 6.0.0 has only the legacy one', () => {
-    const kinds = (module: string) => undiciAdapter(requireClient(module)).kinds.map((kind) => kind.name);
-    expect(kinds('undici')).toEqual(['legacy', 'controller']);
-    expect(kinds('undici-6')).toEqual(['legacy']);
+  it('undici 7 also measures the controller handler; undici 6.0.0 has only the legacy one', async () => {
+    const kinds = async (set: ClientSet) => undiciAdapter(await loadClient(set, 'undici')).kinds.map((kind) => kind.name);
+    expect(await kinds('newest')).toEqual(['legacy', 'controller']);
+    expect(await kinds('oldest')).toEqual(['legacy']);
   });
 });

@@ -1,10 +1,11 @@
 import { createHook } from 'node:async_hooks';
 import Module, { createRequire } from 'node:module';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { patchClients, unpatchClients } from '../dist/esm/index.js';
+import { patchClients, unpatchClients, unpatchHttp2 } from '../dist/esm/index.js';
 import { scopeHttp2WrapperAgent } from '../dist/esm/http2-wrapper.js';
 import { undiciInterceptor } from '../dist/esm/undici.js';
 import { startScenarioServer, type ScenarioServer } from '../dist/esm/doctor/server.js';
+import { requireOldest } from './helpers/clients.js';
 import { als, transports } from './helpers/h2.js';
 
 // What patchClients() does to the libraries themselves: applying, undoing, living next to a later
@@ -70,6 +71,15 @@ describe('patchClients()', () => {
     expect(http2wrapper.Agent.prototype.request).toBe(nativeAgentRequest);
   });
 
+  it('unpatchHttp2() turns it off too, as it turns off all that register turned on', () => {
+    expect(patchClients()).toBe(true);
+    expect(unpatchHttp2()).toBe(true);
+    expect(moduleInternals._load).toBe(nativeLoad);
+    expect(undici.Client.prototype.dispatch).toBe(nativeDispatch);
+    expect(http2wrapper.Agent.prototype.request).toBe(nativeAgentRequest);
+    expect(unpatchClients()).toBe(false);
+  });
+
   it('scopes undici dispatch handlers of a cold client, natively wrong', async () => {
     const native = h2Client();
     expect(await coldUndici(native)).toBeLessThan(3);
@@ -99,6 +109,20 @@ describe('patchClients()', () => {
     } finally {
       undici.Client.prototype.dispatch = ours;
     }
+  });
+
+  it('patches each copy once: one loaded before the patch, and a nested one loaded after it', async () => {
+    const oldestEntry = requireOldest.resolve('undici');
+    expect(require.cache[oldestEntry], 'the nested copy must load after the patch').toBeUndefined();
+    patchClients();
+    const oldest = requireOldest('undici') as typeof undici;
+    expect(oldest.Client).not.toBe(undici.Client);
+    for (const copy of [undici, oldest]) expect(Object.hasOwn(copy.Client.prototype, 'dispatch')).toBe(true);
+    const client = new oldest.Client(server.origin, { allowH2: true, connect: { ca: tls.client.ca, servername: 'localhost' } });
+    expect(await resourcesCreatedBy('UndiciRequest', () => coldUndici(client).then((right) => expect(right).toBe(3)))).toBe(3);
+    await client.close();
+    unpatchClients();
+    for (const copy of [undici, oldest]) expect(Object.hasOwn(copy.Client.prototype, 'dispatch')).toBe(false);
   });
 
   it('a later Module._load wrapper stays; ours passes loads through once unpatched', () => {

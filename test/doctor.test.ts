@@ -70,6 +70,11 @@ describe('the CLI', () => {
     [['frobnicate'], 'unknown command: frobnicate'],
     [['doctor', '--yaml'], 'unknown option: --yaml'],
     [['doctor', '--origin'], '--origin needs a URL'],
+    [['doctor', '--clients', '--mode', 'sideways'], '--mode must be one of native, register, explicit, late'],
+    [['doctor', '--clients', '--only', 'grpc-js,axios'], '--only: unknown client axios (known: grpc-js, http2-wrapper, got, undici)'],
+    [['doctor', '--clients', '--from'], '--from needs a value'],
+    [['doctor', '--only', 'undici'], '--from, --only and --mode go with --clients'],
+    [['doctor', '--clients', '--origin', 'http://127.0.0.1:1'], '--origin does not go with --clients'],
   ])('%j prints why and the usage on stderr, and exits 2', async (args, why) => {
     const { code, stdout, stderr } = await runCli(args);
     expect(code).toBe(2);

@@ -38,7 +38,7 @@ describe('what npm pack puts in the tarball', () => {
   });
 
   it('publishes a package.json without dev-only fields, whose every path is in the tarball', () => {
-    for (const field of ['scripts', 'c8', 'allowScripts', 'overrides']) expect(manifest).not.toHaveProperty(field);
+    for (const field of ['scripts', 'c8', 'allowScripts', 'overrides', 'workspaces']) expect(manifest).not.toHaveProperty(field);
     const paths = pathsIn({ ...manifest, files: undefined });
     expect(paths).toEqual(expect.arrayContaining(['./dist/cjs/index.js', './dist/cjs/register.d.ts', 'dist/esm/cli.js']));
     expect(paths.filter((path) => !files.includes(posix.normalize(path)))).toEqual([]);

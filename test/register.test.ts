@@ -39,18 +39,3 @@ describe('register', () => {
     });
   }
 });
-
-describe('third-party clients after the patch (compat/third-party-clients.mjs)', () => {
-  type Row = { client: string; native: Record<string, boolean>; patched: Record<string, boolean> };
-
-  it('http2-wrapper and undici keep the caller store on a connected session; queued requests do not', async () => {
-    const rows = await runNode('compat/third-party-clients.mjs', ['--json']) as Row[];
-    const patched = Object.fromEntries(rows.map((row) => [row.client, row.patched]));
-    expect(patched).toEqual({
-      'http2-wrapper': { sequential: true, concurrent: true, cold: false },
-      // undici issues session.request() from its own dispatch queue when requests overlap, and
-      // from its connect callback when queued: the documented limit (README, Limitations).
-      'undici (allowH2, dispatch)': { sequential: true, concurrent: false, cold: false },
-    });
-  });
-});

@@ -12,6 +12,7 @@ interface WritableCall extends EventEmitter { write(message: Buffer): boolean; e
 interface EchoClient {
   Unary(message: Buffer, metadata: Metadata, callback: Callback): EventEmitter;
   ServerStream(message: Buffer, metadata: Metadata): EventEmitter;
+  Fail(message: Buffer, metadata: Metadata): EventEmitter;
   ClientStream(metadata: Metadata, callback: Callback): WritableCall;
   Bidi(metadata: Metadata): WritableCall;
   getChannel(): Channel;
@@ -37,6 +38,7 @@ function method(name: string, requestStream: boolean, responseStream: boolean) {
 const echoService = {
   Unary: method('Unary', false, false),
   ServerStream: method('ServerStream', false, true),
+  Fail: method('Fail', false, true),
   ClientStream: method('ClientStream', true, false),
   Bidi: method('Bidi', true, true),
 };
@@ -61,6 +63,11 @@ const starters: Record<string, Starter> = {
   'server-streaming'(client, probe, metadata) {
     const call = client.ServerStream(Buffer.from(probe.store), metadata);
     probe.listen(call, 'server-streaming', ['metadata', 'data', 'status', 'end', 'close', 'error']);
+    return allFired((event, fn) => call.once(event, fn), ['status', 'close']);
+  },
+  failing(client, probe, metadata) {
+    const call = client.Fail(Buffer.from(probe.store), metadata);
+    probe.listen(call, 'failing', ['metadata', 'data', 'error', 'status', 'close']);
     return allFired((event, fn) => call.once(event, fn), ['status', 'close']);
   },
   'client-streaming'(client, probe, metadata) {
@@ -101,6 +108,7 @@ export function grpcJsAdapter(grpc: unknown): ClientAdapter {
     kinds: [
       { name: 'unary', callbacks: ['unary callback', 'unary metadata', 'unary status'] },
       { name: 'server-streaming', callbacks: ['metadata', 'data', 'status', 'end', 'close', 'error?'].map((name) => `server-streaming ${name}`) },
+      { name: 'failing', callbacks: ['metadata', 'data', 'error', 'status', 'close'].map((name) => `failing ${name}`) },
       { name: 'client-streaming', callbacks: ['client-streaming callback'] },
       { name: 'bidi', callbacks: ['bidi data', 'bidi status', 'bidi end', 'bidi error?'] },
     ],

@@ -23,6 +23,13 @@ function respondOk(stream: http2.ServerHttp2Stream): void {
   stream.on('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0', 'grpc-message': 'OK' }));
 }
 
+/** One message, then `grpc-status: 13` trailers: a call that fails after it started answering. */
+function failAfterOne(stream: http2.ServerHttp2Stream, reply: string): void {
+  stream.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
+  stream.on('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '13', 'grpc-message': 'failing on purpose' }));
+  stream.end(encodeGrpcMessage(Buffer.from(reply)));
+}
+
 function sendAll(stream: http2.ServerHttp2Stream, replies: readonly string[]): void {
   respondOk(stream);
   for (const reply of replies) stream.write(encodeGrpcMessage(Buffer.from(reply)));
@@ -34,6 +41,7 @@ const methods: Record<string, GrpcMethod> = {
   // A few messages, so that `data` fires more than once per call.
   ServerStream: (stream, later) => readAll(stream, ([request]) =>
     later(stream, () => sendAll(stream, [0, 1, 2].map((i) => `${request}:${i}`)))),
+  Fail: (stream, later) => readAll(stream, ([request]) => later(stream, () => failAfterOne(stream, String(request)))),
   ClientStream: (stream, later) => readAll(stream, (requests) =>
     later(stream, () => sendAll(stream, [requests.map(String).join('+')]))),
   Bidi: (stream, later) => {

@@ -12,3 +12,8 @@ export { http2WrapperAdapter } from './http2-wrapper-adapter.js';
 export { runClientScenarios } from './run-clients.js';
 export type { ClientRun, ClientRunOptions, PhaseResult } from './run-clients.js';
 export { undiciAdapter } from './undici-adapter.js';
+export { loopbackTls } from './loopback-tls.js';
+export { clientNames, explicitHelpers, findInstalledClients, loadClientAdapter, runClientStack } from './stack.js';
+export type { ClientMode, ClientName, InstalledClient, StackEntry, StackOptions } from './stack.js';
+export { defaultModes, formatStackReport, registerCommand, runClean, runStackDoctor } from './stack-doctor.js';
+export type { StackClientReport, StackDoctorOptions, StackReport } from './stack-doctor.js';
