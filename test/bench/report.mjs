@@ -136,11 +136,11 @@ export function benchTable(summary) {
  * multiple of the baseline's, for the variants the README quotes.
  */
 export function instructionsSummaryTable(runtimes) {
-  const quoted = [['c100', 'shimmed', 'c100: this package × native'], ['c100', 'naive', 'c100: naive wrapper × native'],
-    ['grpc100', 'register', 'gRPC unary c100: register × native'], ['c100libs', 'register+libs', 'c100, grpc-js, undici, http2-wrapper loaded and unused × register alone']];
+  const quoted = [['c100', 'shimmed', '100 concurrent 1 KiB requests: this package'], ['c100', 'naive', '100 concurrent 1 KiB requests: a naive per-stream wrapper'],
+    ['grpc100', 'register', '100 concurrent gRPC unary calls (grpc-js): `register`'], ['c100libs', 'register+libs', 'grpc-js, undici and http2-wrapper loaded but unused (× `register` alone)']];
   const measured = Object.entries(runtimes).filter(([, entry]) => entry.instructions);
   const lines = [
-    `| marginal instructions per request | ${measured.map(([name, entry]) => `${name} ${entry.version}`).join(' | ')} |`,
+    `| instructions per request, × native | ${measured.map(([name, entry]) => `${name} ${entry.version}`).join(' | ')} |`,
     `|---|${measured.map(() => '--:').join('|')}|`,
   ];
   const summaries = measured.map(([, entry]) => summarizeInstructions(entry.instructions));

@@ -3,7 +3,7 @@
 // Node; each runtime's client runs in a process of its own, so its CPU is the client's alone.
 //
 //   --verdict               the run the README's verdicts come from: Node 20 (this node) and 24,
-//                           then 26 and Bun; c100, stream64m and grpc100 with 30 rounds; the soak.
+//                           then 26 and Bun; c100, stream64m and grpc100 with 20 rounds; the soak.
 //                           With --instructions: c100, grpc100 and c100libs counted on Node 20 and 24
 //   --quick                 fewer rounds and smaller workloads: a smoke run of the harness
 //   --runtime a,b           node (this one), node22, node24, node26, bun, deno (as npm run compat finds them); default node
@@ -57,7 +57,7 @@ const { values: opts } = parseArgs({
 /** What --verdict stands for, unless an option given beside it says otherwise. */
 const verdict = opts.instructions
   ? { runtime: 'node,node24', workloads: 'c100,grpc100,c100libs', variants: 'shimmed,naive,native-again' }
-  : { runtime: 'node,node24,node26,bun', workloads: 'c100,stream64m,grpc100', variants: 'shimmed,naive,native-again', rounds: '30' };
+  : { runtime: 'node,node24,node26,bun', workloads: 'c100,stream64m,grpc100', variants: 'shimmed,naive,native-again', rounds: '20' };
 const preset = opts.verdict ? verdict : {};
 const runtimeNames = opts.runtime ?? preset.runtime ?? 'node';
 const workloadNames = (opts.workloads ?? preset.workloads ?? Object.keys(workloads).join(',')).split(',');
@@ -260,7 +260,7 @@ if (opts.from) {
 } else {
   results = await run();
   const date = results.startedAt.slice(0, 10);
-  const suffix = `${opts.instructions ? '-instructions' : ''}${opts.quick ? '-quick' : ''}`;
+  const suffix = `${opts.instructions ? '-instructions' : ''}${opts.quick ? '-quick' : ''}${opts.extra.length ? '-experiments' : ''}`;
   file = join(here, 'results', `${opts.verdict ? 'verdict' : runtimeNames.replaceAll(',', '+')}-${date}${suffix}.json`);
   mkdirSync(dirname(file), { recursive: true });
   writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
