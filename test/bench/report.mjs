@@ -130,10 +130,9 @@ export function benchTable(summary) {
   return lines.join('\n');
 }
 
-/** The instruction counts of one runtime: per workload and variant, the marginal cost. */
 /**
- * One line per runtime of an instruction-count run: marginal instructions per request as a
- * multiple of the baseline's, for the variants the README quotes.
+ * The README's summary of an instruction-count run: for each variant it quotes, a row of marginal
+ * instructions per request as a multiple of the workload's baseline, a column per runtime.
  */
 export function instructionsSummaryTable(runtimes) {
   const quoted = [['c100', 'shimmed', '100 concurrent 1 KiB requests: this package'], ['c100', 'naive', '100 concurrent 1 KiB requests: a naive per-stream wrapper'],
@@ -154,6 +153,7 @@ export function instructionsSummaryTable(runtimes) {
   return lines.join('\n');
 }
 
+/** The instruction counts of one runtime: per workload and variant, the marginal cost. */
 export function instructionsTable(summary) {
   const lines = [
     '| workload | variant | instructions, smaller size | larger size | marginal | × native |',
