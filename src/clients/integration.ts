@@ -71,7 +71,7 @@ type Method = (this: unknown, ...args: unknown[]) => unknown;
  * one if it had one, else the inherited one, looked up on each call rather than copied, so that
  * a later patch further down the prototype chain is still called.
  */
-export function replaceMethod(holder: Record<string, unknown>, key: string, wrap: (below: () => Method) => Method): MethodSlot {
+function replaceMethod(holder: Record<string, unknown>, key: string, wrap: (below: () => Method) => Method): MethodSlot {
   const own = Object.hasOwn(holder, key) ? holder[key] : undefined;
   const below = own === undefined
     ? () => Reflect.get(Object.getPrototypeOf(holder) as object, key) as Method
@@ -83,7 +83,7 @@ export function replaceMethod(holder: Record<string, unknown>, key: string, wrap
 }
 
 /** Takes ours off only while it is still the method installed; never clobbers a later patch. */
-export function restoreMethod(slot: MethodSlot): boolean {
+function restoreMethod(slot: MethodSlot): boolean {
   if (!Object.hasOwn(slot.holder, slot.key) || slot.holder[slot.key] !== slot.patched) return false;
   if (slot.own === undefined) delete slot.holder[slot.key];
   else slot.holder[slot.key] = slot.own;

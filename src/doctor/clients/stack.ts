@@ -143,7 +143,7 @@ export interface StackOptions {
  * client session with streams in flight receives a GOAWAY, and a server restart ends the same
  * way; there the runs stop after `warm`.
  */
-export function defaultPhases(): ClientPhase[] {
+function defaultPhases(): ClientPhase[] {
   const deno = (globalThis as { Deno?: unknown }).Deno !== undefined;
   return deno ? ['cold', 'warm'] : ['cold', 'warm', 'after GOAWAY', 'server restart'];
 }
