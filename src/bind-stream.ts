@@ -89,17 +89,16 @@ function needsScope(stream: ScopedStream, event: string | symbol): boolean {
 }
 
 /**
- * After `close` a stream has nothing left to say: end the resource, exactly once, and take our
- * `emit` off the stream, but only while ours is still the one installed. If another library
- * wrapped it since, its wrapper stays and ours, released, just passes events through.
+ * After `close` a stream has nothing left to say: end the resource, exactly once. Our `emit`
+ * stays on the stream, released: it passes every later event to the `emit` beneath, looked up
+ * per call, in the emitter's own context. Taking it off would cost more than it is worth: Node
+ * adds properties to a stream after we bind it (`timeout`, its handle), so deleting `emit` would
+ * delete a property that is not the last one added, and V8 would turn every stream into a
+ * dictionary-mode object (measured in test/bench/NOTES.md). A wrapper someone installed on top
+ * of ours is never touched.
  */
 function releaseScope(stream: ScopedStream, scope: AsyncResource): void {
   stream[kScope] = null;
-  if (Object.hasOwn(stream, 'emit') && stream.emit === scopedEmit) {
-    const below = stream[kEmitBelow];
-    if (below) stream.emit = below;
-    else delete (stream as { emit?: Emit }).emit;
-  }
   scope.emitDestroy();
 }
 
