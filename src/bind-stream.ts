@@ -48,28 +48,38 @@ function emitBelow(stream: ScopedStream): Emit {
 
 /**
  * Installed as each bound stream's `emit`: one shared function, so binding a stream allocates
- * no closure. Arguments are forwarded by count rather than through a rest array, keeping the
- * exact `arguments.length` that listeners with rest parameters observe.
+ * no closure. An event nobody can observe passes straight through (`needsScope`). Arguments are
+ * forwarded by count, never through `arguments` or a rest array: listeners with rest parameters
+ * see the exact `arguments.length`, and the common event pays for no arguments object (which cost
+ * more than entering the scope, measured in test/bench/NOTES.md).
  */
 function scopedEmit(this: ScopedStream, event: string | symbol, a?: unknown, b?: unknown, c?: unknown): boolean {
   const scope = this[kScope];
-  if (!scope) return Reflect.apply(emitBelow(this), this, arguments) as boolean;
-  if (event === 'headers' || event === 'continue') {
-    const status = event === 'headers' ? (a as Record<string, unknown> | undefined)?.[':status'] : 100;
-    if (status === 100 || status === '100') return emitContinueOnce(this, scope);
+  if (scope && needsScope(this, event)) {
+    if (event === 'headers' || event === 'continue') {
+      const status = event === 'headers' ? (a as Record<string, unknown> | undefined)?.[':status'] : 100;
+      if (status === 100 || status === '100') return emitContinueOnce(this, scope);
+    }
+    const emit = emitBelow(this);
+    try {
+      switch (arguments.length) {
+        case 1: return scope.runInAsyncScope(emit, this, event);
+        case 2: return scope.runInAsyncScope(emit, this, event, a);
+        case 3: return scope.runInAsyncScope(emit, this, event, a, b);
+        case 4: return scope.runInAsyncScope(emit, this, event, a, b, c);
+        default: return scope.runInAsyncScope(emit, this, ...(arguments as unknown as [string]));
+      }
+    } finally {
+      if (event === 'close') releaseScope(this, scope);
+    }
   }
   const emit = emitBelow(this);
-  if (!needsScope(this, event)) return Reflect.apply(emit, this, arguments) as boolean;
-  try {
-    switch (arguments.length) {
-      case 1: return scope.runInAsyncScope(emit, this, event);
-      case 2: return scope.runInAsyncScope(emit, this, event, a);
-      case 3: return scope.runInAsyncScope(emit, this, event, a, b);
-      case 4: return scope.runInAsyncScope(emit, this, event, a, b, c);
-      default: return scope.runInAsyncScope(emit, this, ...(arguments as unknown as [string]));
-    }
-  } finally {
-    if (event === 'close') releaseScope(this, scope);
+  switch (arguments.length) {
+    case 1: return emit.call(this, event);
+    case 2: return emit.call(this, event, a);
+    case 3: return emit.call(this, event, a, b);
+    case 4: return emit.call(this, event, a, b, c);
+    default: return Reflect.apply(emit, this, arguments) as boolean;
   }
 }
 
@@ -78,6 +88,7 @@ function scopedEmit(this: ScopedStream, event: string | symbol, a?: unknown, b?:
  * per request that no listener can observe it in. Two kinds run in the emitting context instead:
  * - an event nobody listens to (Node, Bun and Deno emit `resume`, `prefinish` and `readable` so),
  *   except `error`, which throws or reaches `errorMonitor`, and `close`, which releases the scope;
+ *   a `headers` for a 100 with nobody listening is passed on as it is: nobody hears it either way;
  * - `newListener` and `removeListener`: EventEmitter emits them synchronously inside the caller's
  *   own `on()` or `off()` call (seven times per request in a typical client), so they already run
  *   in that caller's context, exactly as without the shim.

@@ -1,6 +1,6 @@
-// Decomposition, not a candidate: `current`'s mechanism (own emit, lookups, delete on close), but
-// every event is emitted without entering the scope. What remains is the cost of the binding
-// itself; `current` minus this is the cost of the runInAsyncScope calls.
+// Decomposition, not a candidate: the package's binding (own emit, lookups, released emit kept
+// on close), but no event enters the scope. The package minus this is what its
+// runInAsyncScope calls cost; this minus `resource-only` is what the binding itself costs.
 import { connectWith } from './session.mjs';
 
 const kScope = Symbol('scope');
@@ -41,18 +41,13 @@ function needsScope(stream, event) {
 
 function release(stream, scope) {
   stream[kScope] = null;
-  if (Object.hasOwn(stream, 'emit') && stream.emit === scopedEmit) {
-    const below = stream[kEmitBelow];
-    if (below) stream.emit = below;
-    else delete stream.emit;
-  }
   scope.emitDestroy();
 }
 
 function emitContinueOnce(stream, scope) {
   if (stream[kContinued]) return false;
   stream[kContinued] = true;
-  return scope.runInAsyncScope(emitBelow(stream), stream, 'continue');
+  return emitBelow(stream).call(stream, 'continue');
 }
 
 export const connect = connectWith(bind);
