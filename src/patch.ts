@@ -3,7 +3,7 @@ import module from 'node:module';
 import { unpatchClients } from './clients/hook.js';
 import { withPromisifiedForm } from './connect.js';
 import { kPatchState, kShim } from './symbols.js';
-import { bindSession, isClientSession, requestInScope, type PatchGate } from './wrap-session.js';
+import { bindSession, isClientSession, scopingRequest, type PatchGate } from './wrap-session.js';
 
 type Connect = typeof http2.connect;
 type Request = http2.ClientHttp2Session['request'];
@@ -85,10 +85,7 @@ function patchedConnectOver(state: PatchState, original: Connect): Connect {
 function learnPrototype(state: PatchState, candidate: unknown): void {
   const prototype = asClientSessionPrototype(candidate);
   if (prototype === undefined) return;
-  const patchedRequest = function request(this: http2.ClientHttp2Session, headers?: unknown, options?: unknown) {
-    const original = slot.original;
-    return state.active ? requestInScope(original, this, arguments) : Reflect.apply(original, this, arguments);
-  } as Request;
+  const patchedRequest = scopingRequest(() => slot.original, () => state.active);
   // Read by wrapped sessions: while this is true, their own wrapper leaves the scoping to us.
   Object.defineProperty(patchedRequest, kShim, { get: () => state.active });
   const slot: Slot<Request> = { holder: prototype, key: 'request', original: prototype.request as Request, patched: patchedRequest, installed: false };

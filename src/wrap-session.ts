@@ -33,20 +33,27 @@ interface WrappedSession extends ClientHttp2Session {
 }
 
 /**
- * Runs `request` for `session` with a `PendingRequest` scope captured first, synchronously, so
- * that a request queued before the session connects still belongs to its caller.
+ * A `request` that captures a `PendingRequest` scope first, synchronously, so that a request
+ * queued before the session connects still belongs to its caller. `below(session)` gives the
+ * `request` beneath, looked up per call; `scopes(below)` says whether to scope this one. The
+ * arguments are forwarded where they are (`Reflect.apply(…, arguments)`): handing the arguments
+ * object to another function would allocate it on every request.
  */
-export function requestInScope(request: Request, session: ClientHttp2Session, args: IArguments): ClientHttp2Stream {
-  const scope = new AsyncResource('PendingRequest');
-  let stream: ClientHttp2Stream;
-  try {
-    stream = Reflect.apply(request, session, args) as ClientHttp2Stream;
-  } catch (error) {
-    scope.emitDestroy();
-    throw error;
-  }
-  bindOrDestroy(stream, scope);
-  return stream;
+export function scopingRequest(below: (session: ClientHttp2Session) => Request, scopes: (below: Request) => boolean): Request {
+  return function request(this: ClientHttp2Session, headers?: unknown, options?: unknown) {
+    const original = below(this);
+    if (!scopes(original)) return Reflect.apply(original, this, arguments);
+    const scope = new AsyncResource('PendingRequest');
+    let stream: ClientHttp2Stream;
+    try {
+      stream = Reflect.apply(original, this, arguments) as ClientHttp2Stream;
+    } catch (error) {
+      scope.emitDestroy();
+      throw error;
+    }
+    bindOrDestroy(stream, scope);
+    return stream;
+  } as Request;
 }
 
 /**
@@ -71,17 +78,15 @@ function scoping(state: SessionState): boolean {
 }
 
 /**
- * The `request` a session gets: a closure over that session rather than state read from `this`,
+ * The `request` a session gets: bound to that session rather than reading state from `this`,
  * so that `session.request.call(other, headers)` opens a scoped request on `other`, as natively
  * it opens one there. The function beneath is looked up per call, never copied.
  */
 function scopedRequestFor(session: ClientHttp2Session, state: SessionState): Request {
-  return function request(this: ClientHttp2Session, headers?: unknown, options?: unknown) {
-    const below = (state.requestBelow ?? Object.getPrototypeOf(session).request) as Request & { [kShim]?: boolean };
-    // Beneath us is the active register patch (from either module copy): it scopes the request once.
-    if (below[kShim] === true || !scoping(state)) return Reflect.apply(below, this, arguments);
-    return requestInScope(below, this, arguments);
-  } as Request;
+  const below = () => (state.requestBelow ?? Object.getPrototypeOf(session).request) as Request;
+  // Beneath us is the active register patch (from either module copy): it scopes the request once.
+  const scopes = (request: Request) => (request as { [kShim]?: boolean })[kShim] !== true && scoping(state);
+  return scopingRequest(below, scopes);
 }
 
 /**
