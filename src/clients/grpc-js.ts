@@ -8,67 +8,193 @@ interface Listener {
   onReceiveStatus?(status: unknown): void;
 }
 
-const kScopedCall = Symbol.for('http2-async-context.grpc-call');
-const kOurs = Symbol.for('http2-async-context.grpc-interceptor');
+/** What grpc-js passes to `sendMessageWithContext`: `callback` runs once the message is written. */
+interface MessageContext { callback?: (error?: Error | null) => void; [key: string]: unknown }
 
-interface StartableCall {
-  start(metadata: unknown, listener?: Listener): void;
+type CallMethod = (this: unknown, ...args: unknown[]) => unknown;
+
+/** A call object (`InterceptingCallInterface`) one hop of ours scopes. */
+interface ScopedCall {
+  start: CallMethod;
+  sendMessageWithContext: CallMethod;
+  halfClose: CallMethod;
+  [kCallScope]?: AsyncResource;
+  /** Set on the call of the hop that captured the scope: its listener ends the scope. */
+  [kOwnsScope]?: true;
+  /** The call's own methods from before we scoped it, when it had own ones (a hand-made call). */
+  [kCallBelow]?: Partial<Record<ScopedMethod, CallMethod>>;
 }
 
+const kCallScope = Symbol.for('http2-async-context.grpc-call-scope.v1');
+const kOwnsScope = Symbol.for('http2-async-context.grpc-owns-scope.v1');
+const kCallBelow = Symbol.for('http2-async-context.grpc-call-below.v1');
+const kOurs = Symbol.for('http2-async-context.grpc-interceptor');
+
+type ScopedMethod = 'start' | 'sendMessageWithContext' | 'halfClose';
+
+/** The method beneath ours on `call`: its own one from before we scoped it, else its class's. */
+function below(call: ScopedCall, method: ScopedMethod): CallMethod {
+  return call[kCallBelow]?.[method] ?? (Object.getPrototypeOf(call) as Record<ScopedMethod, CallMethod>)[method];
+}
 
 /**
- * A listener that delivers each result to `listener` inside `scope`, and ends the scope after
- * the status, the last thing a call delivers. Each method takes one argument, which is how
- * grpc-js (1.8–1.14) tells a full listener from an interceptor's partial one.
+ * Delivers each result to `listener` inside the call's scope: the transport hands results to the
+ * innermost hop, and each interceptor passes them outward from there, so entering the scope at
+ * every hop covers every interceptor's listener, also one that passes a result on later. Each
+ * method takes one argument, which is how grpc-js (1.8–1.14) tells a full listener from an
+ * interceptor's partial one. The hop that captured the scope ends it after the status, once.
  */
-function scopedListener(listener: Listener | undefined, scope: AsyncResource): Listener {
-  return {
-    onReceiveMetadata: (metadata) => { scope.runInAsyncScope(() => listener?.onReceiveMetadata?.(metadata)); },
-    onReceiveMessage: (message) => { scope.runInAsyncScope(() => listener?.onReceiveMessage?.(message)); },
-    onReceiveStatus: (status) => {
-      try {
-        scope.runInAsyncScope(() => listener?.onReceiveStatus?.(status));
-      } finally {
-        scope.emitDestroy();
+class ScopedListener implements Listener {
+  private ended = false;
+
+  constructor(private readonly listener: Listener | undefined, private readonly scope: AsyncResource, private readonly owns: boolean) {}
+
+  onReceiveMetadata(metadata: unknown): void {
+    const listener = this.listener;
+    if (listener?.onReceiveMetadata) this.scope.runInAsyncScope(listener.onReceiveMetadata, listener, metadata);
+  }
+
+  onReceiveMessage(message: unknown): void {
+    const listener = this.listener;
+    if (listener?.onReceiveMessage) this.scope.runInAsyncScope(listener.onReceiveMessage, listener, message);
+  }
+
+  onReceiveStatus(status: unknown): void {
+    const listener = this.listener;
+    try {
+      if (listener?.onReceiveStatus) this.scope.runInAsyncScope(listener.onReceiveStatus, listener, status);
+    } finally {
+      // An interceptor may report a status itself and let the real one through as well.
+      if (this.owns && !this.ended) {
+        this.ended = true;
+        this.scope.emitDestroy();
       }
-    },
-  };
+    }
+  }
+}
+
+/** Installed as a scoped call's `start`: enters the scope and scopes what the listener hears. */
+function scopedStart(this: ScopedCall, metadata: unknown, listener?: Listener): unknown {
+  const scope = this[kCallScope]!;
+  return scope.runInAsyncScope(below(this, 'start'), this, metadata, new ScopedListener(listener, scope, this[kOwnsScope] === true));
+}
+
+/**
+ * Installed as a scoped call's `sendMessageWithContext`: an interceptor further out may send a
+ * message late, from a context of its own; and grpc-js calls the write's callback (which also
+ * emits `drain` on a client stream) from wherever the message was finally written.
+ */
+function scopedSendMessageWithContext(this: ScopedCall, context: MessageContext, message: unknown): unknown {
+  const scope = this[kCallScope]!;
+  const callback = context?.callback;
+  const scoped = typeof callback === 'function'
+    ? { ...context, callback: (error?: Error | null) => scope.runInAsyncScope(callback, undefined, error) }
+    : context;
+  return scope.runInAsyncScope(below(this, 'sendMessageWithContext'), this, scoped, message);
+}
+
+/** Installed as a scoped call's `halfClose`, for an interceptor further out that half-closes late. */
+function scopedHalfClose(this: ScopedCall): unknown {
+  return this[kCallScope]!.runInAsyncScope(below(this, 'halfClose'), this);
+}
+
+const scopedMethods: Record<ScopedMethod, CallMethod> = {
+  start: scopedStart as CallMethod,
+  sendMessageWithContext: scopedSendMessageWithContext as CallMethod,
+  halfClose: scopedHalfClose as CallMethod,
+};
+
+/**
+ * Makes `call` (made by the next hop just now, for this call alone) run in `scope`. A call that
+ * cannot take properties (frozen by an interceptor) is handed back as it is: never a failure.
+ */
+function scopeCall<Call>(call: Call, scope: AsyncResource, owns: boolean): Call {
+  const target = call as ScopedCall;
+  if (typeof target !== 'object' || target === null || !Object.isExtensible(target)) return call;
+  if (target[kCallScope] !== undefined) {
+    // Two hops of ours side by side: one scoping of the call is enough.
+    if (owns) target[kOwnsScope] = true;
+    return call;
+  }
+  target[kCallScope] = scope;
+  if (owns) target[kOwnsScope] = true;
+  for (const method of Object.keys(scopedMethods) as ScopedMethod[]) {
+    if (typeof target[method] !== 'function') continue;
+    if (Object.hasOwn(target, method)) (target[kCallBelow] ??= {})[method] = target[method];
+    target[method] = scopedMethods[method];
+  }
+  return call;
+}
+
+/**
+ * Runs `build` (the rest of a call's interceptor chain, which grpc-js builds synchronously) with
+ * `scope` as the one every hop of ours inside it joins. If it throws, a scope we own ends.
+ */
+function buildInScope<T>(scope: AsyncResource | undefined, owns: boolean, build: (...args: never[]) => T, thisArg: unknown, args: ArrayLike<unknown>): T {
+  const shared = sharedClientState();
+  const outer = shared.grpcCallScope;
+  shared.grpcCallScope = scope;
+  try {
+    return Reflect.apply(build, thisArg, args) as T;
+  } catch (error) {
+    if (owns) scope?.emitDestroy();
+    throw error;
+  } finally {
+    shared.grpcCallScope = outer;
+  }
 }
 
 /**
  * A grpc-js client interceptor that runs every callback of a call (the unary and client-stream
- * callback, and `metadata`, `data`, `status`, `end`, `error` and `close`) in the context where the
- * call was started, however late the channel issues it: calls queued while connecting, waiting
- * with `waitForReady`, or retried after a GOAWAY. grpc-js runs interceptors synchronously inside
- * the call's creation, in the caller's context, which is where the scope is captured.
+ * callback, `metadata`, `data`, `status`, `end`, `error`, `close`, `drain`, a `write()` callback,
+ * and the listeners of the interceptors around it) in the context where the call was made,
+ * however late the channel issues it: queued while connecting, waiting with `waitForReady`, or
+ * retried after a GOAWAY. grpc-js builds a call's interceptors synchronously inside the call, in
+ * the caller's context: the first of ours to run captures the scope there, and every other one
+ * in the same list joins it.
  *
- * Put it first in `interceptors` so that it also covers the interceptors after it. With
- * `register` as well, each call is still scoped once.
+ * Replies travel from the last interceptor to the first, so the scope must be entered at the
+ * last one to cover them all: put it last, or use {@link withGrpcScope} to put it between every
+ * interceptor, which also covers an interceptor that passes something on later, from an event
+ * of its own. With `register` as well, each call is still scoped once.
  *
  * @example
  * ```ts
  * import { grpcInterceptor } from 'http2-async-context/grpc-js';
- * const client = new Greeter('localhost:50051', credentials, { interceptors: [grpcInterceptor] });
+ * const client = new Greeter('localhost:50051', credentials, { interceptors: [logging, grpcInterceptor] });
  * ```
  */
-export function grpcInterceptor<Options extends object, Call extends StartableCall>(
-  options: Options, nextCall: (options: Options) => Call,
-): Call {
-  const call = nextCall(options) as Call & { [kScopedCall]?: true };
-  // Already scoped by another instance of this interceptor further in (the user's and register's).
-  if (call[kScopedCall]) return call;
-  Object.defineProperty(call, kScopedCall, { value: true });
-  const scope = new AsyncResource('GrpcCall');
-  const start = call.start;
-  // The call object is this call's own, made by nextCall just now: a per-call `start` is the
-  // smallest change that wraps the listener without importing grpc-js's InterceptingCall.
-  call.start = function start_(this: Call, metadata: unknown, listener?: Listener) {
-    return Reflect.apply(start, this, [metadata, scopedListener(listener, scope)]);
-  };
-  return call;
+export function grpcInterceptor<Options, Call>(options: Options, nextCall: (options: Options) => Call): Call {
+  const outer = sharedClientState().grpcCallScope;
+  const scope = outer ?? new AsyncResource('GrpcCall');
+  return scopeCall(buildInScope(scope, outer === undefined, nextCall, undefined, [options]), scope, outer === undefined);
 }
 
 Object.defineProperty(grpcInterceptor, kOurs, { value: true });
+
+const isOurs = (interceptor: unknown) => typeof interceptor === 'function' && (interceptor as { [kOurs]?: true })[kOurs] === true;
+
+/**
+ * `interceptors` with {@link grpcInterceptor} before, between and after them, so that every
+ * interceptor's callbacks run in the call's context, in both directions, even those an
+ * interceptor defers. What `register` does to every call's list. Ours already in the list are
+ * dropped first.
+ *
+ * @example
+ * ```ts
+ * import { withGrpcScope } from 'http2-async-context/grpc-js';
+ * const client = new Greeter('localhost:50051', credentials, { interceptors: withGrpcScope([logging, retry]) });
+ * ```
+ */
+export function withGrpcScope<Interceptor>(interceptors: readonly Interceptor[]): Interceptor[] {
+  const ours = grpcInterceptor as unknown as Interceptor;
+  const scoped: Interceptor[] = [ours];
+  for (const interceptor of interceptors) {
+    if (isOurs(interceptor)) continue;
+    scoped.push(interceptor, ours);
+  }
+  return scoped;
+}
 
 /** The four interceptor lists grpc-js (1.8–1.14) resolves a call's interceptors from. */
 interface InterceptorArguments {
@@ -78,21 +204,21 @@ interface InterceptorArguments {
   callInterceptorProviders: unknown[];
 }
 
-const isOurs = (interceptor: unknown) => typeof interceptor === 'function' && (interceptor as { [kOurs]?: true })[kOurs] === true;
-const provideOurs = () => grpcInterceptor;
-
 /**
- * `args` with our interceptor first in the list grpc-js will use: call-level lists replace the
- * client's when present, and a list of interceptors and one of providers may not both be set.
+ * The interceptors grpc-js would use for this call, resolved the way it does (call-level lists
+ * replace the client's; providers are asked with the method definition), or undefined where
+ * grpc-js would throw or where a list is not an array: then grpc-js is left to do as it does.
  */
-function withOurInterceptor(args: InterceptorArguments): InterceptorArguments {
+function effectiveInterceptors(args: InterceptorArguments, methodDefinition: unknown): unknown[] | undefined {
+  const lists = [args.clientInterceptors, args.clientInterceptorProviders, args.callInterceptors, args.callInterceptorProviders];
+  if (!lists.every(Array.isArray)) return undefined;
   const callLevel = args.callInterceptors.length > 0 || args.callInterceptorProviders.length > 0;
-  const interceptorsKey = callLevel ? 'callInterceptors' : 'clientInterceptors';
-  const providersKey = callLevel ? 'callInterceptorProviders' : 'clientInterceptorProviders';
-  const interceptors = args[interceptorsKey];
-  if (interceptors.some(isOurs)) return args;
-  if (interceptors.length === 0 && args[providersKey].length > 0) return { ...args, [providersKey]: [provideOurs, ...args[providersKey]] };
-  return { ...args, [interceptorsKey]: [grpcInterceptor, ...interceptors] };
+  const [interceptors, providers] = callLevel
+    ? [args.callInterceptors, args.callInterceptorProviders]
+    : [args.clientInterceptors, args.clientInterceptorProviders];
+  if (interceptors.length > 0 && providers.length > 0) return undefined;
+  if (providers.length === 0) return interceptors.filter(Boolean);
+  return providers.map((provider) => (provider as (definition: unknown) => unknown)(methodDefinition)).filter(Boolean);
 }
 
 type InterceptorsModule = Record<string, unknown> & { getInterceptingCall: (...args: unknown[]) => unknown };
@@ -113,11 +239,29 @@ function interceptorsModuleOf(exports: unknown): InterceptorsModule | undefined 
 }
 
 /**
+ * `getInterceptingCall` under register: a call without interceptors has its call object scoped
+ * directly (no interceptor machinery, the cheapest way); a call with some gets ours between
+ * every two of them ({@link withGrpcScope}), passed as the call-level list.
+ */
+function scopedGetInterceptingCall(original: () => CallMethod) {
+  return function getInterceptingCall(this: unknown, args: unknown, methodDefinition: unknown, options: unknown, channel: unknown) {
+    if (!sharedClientState().registerActive) return Reflect.apply(original(), this, arguments);
+    const interceptors = effectiveInterceptors(args as InterceptorArguments, methodDefinition);
+    if (interceptors !== undefined && !interceptors.every(isOurs)) {
+      const scopedArgs = { ...(args as object), clientInterceptors: [], clientInterceptorProviders: [], callInterceptors: withGrpcScope(interceptors), callInterceptorProviders: [] };
+      // The first of ours in the list captures a scope of its own, never an enclosing call's.
+      return buildInScope(undefined, false, original(), this, [scopedArgs, ...Array.prototype.slice.call(arguments, 1)]);
+    }
+    const scope = new AsyncResource('GrpcCall');
+    return scopeCall(buildInScope(scope, true, original(), this, arguments), scope, true);
+  };
+}
+
+/**
  * grpc-js has no process-wide interceptor, and its generated clients keep their own copies of
  * `Client`'s request methods, so register reaches calls through the one internal function every
  * call's interceptor list passes through, `getInterceptingCall` in `build/src/client-interceptors.js`
- * (read from that module's exports on each call in 1.8–1.14; tests pin both), and puts the public
- * `grpcInterceptor` first in that list.
+ * (read from that module's exports on each call in 1.8–1.14; tests pin both).
  */
 export const grpcJsIntegration: Integration = {
   name: '@grpc/grpc-js',
@@ -125,10 +269,7 @@ export const grpcJsIntegration: Integration = {
   patch(exports) {
     const interceptors = interceptorsModuleOf(exports);
     if (interceptors === undefined) return false;
-    replaceMethods(interceptors, ['getInterceptingCall'], (_, below) => function getInterceptingCall(this: unknown, args: unknown) {
-      const effective = sharedClientState().registerActive ? withOurInterceptor(args as InterceptorArguments) : args;
-      return Reflect.apply(below(), this, [effective, ...Array.from(arguments).slice(1)]);
-    });
+    replaceMethods(interceptors, ['getInterceptingCall'], (_, original) => scopedGetInterceptingCall(original));
     return true;
   },
   unpatch(exports) {

@@ -1,3 +1,4 @@
+import type { AsyncResource } from 'node:async_hooks';
 import http2 from 'node:http2';
 import Module from 'node:module';
 
@@ -25,9 +26,12 @@ export interface SharedClientState {
    * now, synchronously: an explicit helper under one of them leaves the scoping to it.
    */
   scopingDepth: number;
+  /** The scope of the grpc-js call whose interceptor chain is being built right now, if any. */
+  grpcCallScope: AsyncResource | undefined;
 }
 
-const kShared = Symbol.for('http2-async-context.clients.shared');
+// Versioned by the shape of what it holds: a copy of another version must not read ours.
+const kShared = Symbol.for('http2-async-context.clients.shared.v2');
 let shared: SharedClientState | undefined;
 
 /**
@@ -39,7 +43,7 @@ export function sharedClientState(): SharedClientState {
   const holder = http2 as unknown as { [kShared]?: SharedClientState };
   shared = holder[kShared];
   if (shared === undefined) {
-    shared = { registerActive: false, scopingDepth: 0 };
+    shared = { registerActive: false, scopingDepth: 0, grpcCallScope: undefined };
     Object.defineProperty(holder, kShared, { value: shared });
   }
   return shared;
@@ -77,7 +81,9 @@ function replaceMethod(holder: Record<string, unknown>, key: string, wrap: (belo
     ? () => Reflect.get(Object.getPrototypeOf(holder) as object, key) as Method
     : () => own as Method;
   const patched = wrap(below);
-  Object.defineProperty(patched, 'name', { value: key });
+  const original = holder[key] as Method;
+  Object.defineProperty(patched, 'name', { value: key, configurable: true });
+  Object.defineProperty(patched, 'length', { value: original.length, configurable: true });
   holder[key] = patched;
   return { holder, key, own, patched };
 }
