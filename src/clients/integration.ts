@@ -28,6 +28,8 @@ export interface SharedClientState {
   scopingDepth: number;
   /** The scope of the grpc-js call whose interceptor chain is being built right now, if any. */
   grpcCallScope: AsyncResource | undefined;
+  /** The scope of the undici request being dispatched right now, synchronously, if any. */
+  undiciScope: AsyncResource | undefined;
 }
 
 // Versioned by the shape of what it holds: a copy of another version must not read ours.
@@ -43,7 +45,7 @@ export function sharedClientState(): SharedClientState {
   const holder = http2 as unknown as { [kShared]?: SharedClientState };
   shared = holder[kShared];
   if (shared === undefined) {
-    shared = { registerActive: false, scopingDepth: 0, grpcCallScope: undefined };
+    shared = { registerActive: false, scopingDepth: 0, grpcCallScope: undefined, undiciScope: undefined };
     Object.defineProperty(holder, kShared, { value: shared });
   }
   return shared;
@@ -63,28 +65,31 @@ export function whileScoping<T>(shared: SharedClientState, create: () => T): T {
 export interface MethodSlot {
   holder: Record<string, unknown>;
   key: string;
-  /** The holder's own method we covered, or undefined when the method was inherited. */
-  own: unknown;
+  /** The holder's own property we covered, or undefined when the method was inherited. */
+  own: PropertyDescriptor | undefined;
   patched: unknown;
 }
 
 type Method = (this: unknown, ...args: unknown[]) => unknown;
 
 /**
- * Installs `wrap(below)` as `holder[key]`. `below()` gives the method beneath: the holder's own
- * one if it had one, else the inherited one, looked up on each call rather than copied, so that
- * a later patch further down the prototype chain is still called.
+ * Installs `wrap(below)` as `holder[key]`, with the attributes the method had (a class method is
+ * not enumerable, so `Object.keys()` of the holder stays as it was) and its `name` and `length`.
+ * `below()` gives the method beneath: the holder's own one if it had one, else the inherited one,
+ * looked up on each call rather than copied, so that a later patch further down the prototype
+ * chain is still called. Returns undefined, touching nothing, where the holder is frozen.
  */
-function replaceMethod(holder: Record<string, unknown>, key: string, wrap: (below: () => Method) => Method): MethodSlot {
-  const own = Object.hasOwn(holder, key) ? holder[key] : undefined;
+function replaceMethod(holder: Record<string, unknown>, key: string, wrap: (below: () => Method) => Method): MethodSlot | undefined {
+  const own = Object.getOwnPropertyDescriptor(holder, key);
+  if (own ? own.configurable === false && own.writable === false : !Object.isExtensible(holder)) return undefined;
+  const original = holder[key] as Method;
   const below = own === undefined
     ? () => Reflect.get(Object.getPrototypeOf(holder) as object, key) as Method
-    : () => own as Method;
+    : () => (own.get ? own.get.call(holder) : own.value) as Method;
   const patched = wrap(below);
-  const original = holder[key] as Method;
-  Object.defineProperty(patched, 'name', { value: key, configurable: true });
+  Object.defineProperty(patched, 'name', { value: original.name || key, configurable: true });
   Object.defineProperty(patched, 'length', { value: original.length, configurable: true });
-  holder[key] = patched;
+  Object.defineProperty(holder, key, { value: patched, writable: true, enumerable: own?.enumerable ?? false, configurable: true });
   return { holder, key, own, patched };
 }
 
@@ -92,7 +97,7 @@ function replaceMethod(holder: Record<string, unknown>, key: string, wrap: (belo
 function restoreMethod(slot: MethodSlot): boolean {
   if (!Object.hasOwn(slot.holder, slot.key) || slot.holder[slot.key] !== slot.patched) return false;
   if (slot.own === undefined) delete slot.holder[slot.key];
-  else slot.holder[slot.key] = slot.own;
+  else Object.defineProperty(slot.holder, slot.key, slot.own);
   return true;
 }
 
@@ -108,9 +113,10 @@ export function replaceMethods(holder: Record<string, unknown>, methods: readonl
   const slots = target[kSlots] ?? [];
   for (const method of methods) {
     if (typeof holder[method] !== 'function' || slots.some((slot) => slot.key === method)) continue;
-    slots.push(replaceMethod(holder, method, (below) => wrap(method, below)));
+    const slot = replaceMethod(holder, method, (below) => wrap(method, below));
+    if (slot !== undefined) slots.push(slot);
   }
-  Object.defineProperty(target, kSlots, { value: slots, configurable: true, writable: true });
+  if (slots.length > 0) Object.defineProperty(target, kSlots, { value: slots, configurable: true, writable: true });
 }
 
 /** Takes off what `replaceMethods` installed, where ours is still on top. */

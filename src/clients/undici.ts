@@ -1,5 +1,5 @@
 import { AsyncResource } from 'node:async_hooks';
-import { replaceMethods, restoreMethods, sharedClientState, type Integration } from './integration.js';
+import { loadedModules, replaceMethods, restoreMethods, sharedClientState, type Integration } from './integration.js';
 
 /** Every callback of an undici dispatch handler: undici 6's and 7's legacy set, and undici 7's own. */
 const handlerMethods = [
@@ -11,46 +11,107 @@ const handlerMethods = [
 /** After these a handler hears nothing more, so the scope ends. */
 const lastCallbacks = new Set<string>(['onComplete', 'onError', 'onUpgrade', 'onRequestUpgrade', 'onResponseEnd', 'onResponseError']);
 
-const kScoped = Symbol.for('http2-async-context.undici-handler');
-type Handler = Record<string, unknown> & { [kScoped]?: true };
+const kTarget = Symbol.for('http2-async-context.undici-target.v1');
+const kHandlerScope = Symbol.for('http2-async-context.undici-scope.v1');
+/** On a scoped handler whose scope it captured itself: it ends the scope after the last callback. */
+const kOwnsScope = Symbol.for('http2-async-context.undici-owns-scope.v1');
+
+interface ScopedHandler {
+  [kTarget]: Record<string, unknown>;
+  [kHandlerScope]: AsyncResource;
+  [kOwnsScope]?: boolean;
+}
 type Callback = (this: unknown, ...args: unknown[]) => unknown;
 
 /**
- * `handler`, with each callback it has running inside a scope captured now. undici picks its
- * handler protocol by which methods a handler has, so the scoped one has exactly the same ones;
- * anything else is read through to `handler`, its prototype.
+ * One shared function per callback name (no closure per request): it reads the target's method
+ * when undici calls it, not when the handler was wrapped, so a handler that swaps its own
+ * callbacks mid-request, or defines them as getters, gets the one it has now.
+ */
+function scopedCallback(method: string): Callback {
+  const callback = function (this: unknown, ...args: unknown[]) {
+    const self = this as ScopedHandler;
+    const target = self[kTarget];
+    const scope = self[kHandlerScope];
+    try {
+      const own = target[method];
+      // As undici's own wrappers do for a callback that is gone: nothing to call.
+      if (typeof own !== 'function') return undefined;
+      return scope.runInAsyncScope(own as Callback, target, ...args);
+    } finally {
+      if (self[kOwnsScope] === true && lastCallbacks.has(method)) {
+        self[kOwnsScope] = false;
+        scope.emitDestroy();
+      }
+    }
+  };
+  Object.defineProperty(callback, 'name', { value: method });
+  return callback;
+}
+
+const scopedCallbacks = new Map<string, Callback>(handlerMethods.map((method) => [method, scopedCallback(method)]));
+
+const isScoped = (handler: unknown): handler is ScopedHandler =>
+  typeof handler === 'object' && handler !== null && (handler as Partial<ScopedHandler>)[kHandlerScope] !== undefined;
+
+/**
+ * `handler`, with each callback it has running inside `scope`. undici picks its handler protocol
+ * by which methods a handler has, so the scoped one has exactly the ones `handler` has now;
+ * anything else is read through to `handler`, its prototype. Frozen handlers, frozen prototypes
+ * and getters work: the scoped handler only defines properties on itself.
+ */
+function scopedHandler(handler: object, scope: AsyncResource, owns: boolean): ScopedHandler {
+  const scoped = Object.create(handler) as ScopedHandler;
+  const properties: PropertyDescriptorMap = {
+    [kTarget]: { value: handler },
+    [kHandlerScope]: { value: scope },
+    [kOwnsScope]: { value: owns, writable: true },
+  };
+  for (const method of handlerMethods) {
+    if (typeof (handler as Record<string, unknown>)[method] === 'function') {
+      properties[method] = { value: scopedCallbacks.get(method), writable: true, configurable: true };
+    }
+  }
+  return Object.defineProperties(scoped, properties);
+}
+
+/**
+ * `handler`, with each callback it has running inside a scope captured now. Already scoped (by
+ * another hop of ours, or a copy of this package) means it is handed back as it is.
  */
 export function scopeUndiciHandler<T>(handler: T): T {
-  const target = handler as Handler;
-  if (typeof target !== 'object' || target === null || target[kScoped]) return handler;
-  const scope = new AsyncResource('UndiciRequest');
-  let ended = false;
-  const scoped = Object.create(target) as Handler;
-  for (const method of handlerMethods) {
-    const callback = target[method];
-    if (typeof callback !== 'function') continue;
-    scoped[method] = function scopedCallback(this: unknown, ...args: unknown[]) {
-      try {
-        return scope.runInAsyncScope(callback as Callback, target, ...args);
-      } finally {
-        if (!ended && lastCallbacks.has(method)) {
-          ended = true;
-          scope.emitDestroy();
-        }
-      }
-    };
-  }
-  Object.defineProperty(scoped, kScoped, { value: true });
-  return scoped as T;
+  if (typeof handler !== 'object' || handler === null || isScoped(handler)) return handler;
+  return scopedHandler(handler, new AsyncResource('UndiciRequest'), true) as T;
 }
 
 type Dispatch<Options, H> = (options: Options, handler: H) => boolean;
 
 /**
- * An undici dispatch interceptor that runs every callback of a request's handler in the context
- * where `dispatch()` was called, however late undici writes the request: queued while the client
- * connects, behind other requests, or after a GOAWAY. Give it to `compose()` last, so that it
- * runs first, before any interceptor that may retry or queue (undici ≥ 6.9 has `compose`).
+ * One hop: the handler it passes on runs in the request's scope. The first hop of a request
+ * captures the scope, in the caller's context; a hop inside the same synchronous `dispatch()`
+ * joins it, and a handler that is already ours passes as it is (an interceptor that queued it).
+ */
+function dispatchInScope<Options, H>(dispatch: Dispatch<Options, H>, thisArg: unknown, options: Options, handler: H): boolean {
+  if (typeof handler !== 'object' || handler === null || isScoped(handler)) return Reflect.apply(dispatch, thisArg, [options, handler]) as boolean;
+  const shared = sharedClientState();
+  const outer = shared.undiciScope;
+  const scope = outer ?? new AsyncResource('UndiciRequest');
+  const scoped = scopedHandler(handler, scope, outer === undefined);
+  shared.undiciScope = scope;
+  try {
+    return Reflect.apply(dispatch, thisArg, [options, scoped]) as boolean;
+  } finally {
+    shared.undiciScope = outer;
+  }
+}
+
+/**
+ * An undici dispatch interceptor that runs every callback of a request's handler, and of the
+ * interceptors' handlers inside it, in the context where `dispatch()` was called, however late
+ * undici writes the request: queued while the client connects, behind other requests, or after
+ * a GOAWAY. Handler callbacks travel from the innermost interceptor outward, so to cover every
+ * interceptor's handler give it to `compose()` first as well as last, or use
+ * {@link composeInScope}, which puts it between every two (undici ≥ 6.9 has `compose`).
  *
  * @example
  * ```ts
@@ -61,40 +122,97 @@ type Dispatch<Options, H> = (options: Options, handler: H) => boolean;
  */
 export function undiciInterceptor<Options, H>(dispatch: Dispatch<Options, H>): Dispatch<Options, H> {
   return function scopedDispatch(options: Options, handler: H) {
-    return dispatch(options, scopeUndiciHandler(handler));
+    return dispatchInScope(dispatch, undefined, options, handler);
   };
 }
 
+/**
+ * `interceptors` with {@link undiciInterceptor} before, between and after them, for `compose()`:
+ * every interceptor's handler then runs in the request's context, also for requests an
+ * interceptor queues, merges (`deduplicate`) or retries. What `register` does to every
+ * `compose()`.
+ *
+ * @example
+ * ```ts
+ * import { Client, interceptors } from 'undici';
+ * import { composeInScope } from 'http2-async-context/undici';
+ * const client = new Client('https://localhost:8443', { allowH2: true })
+ *   .compose(composeInScope([interceptors.deduplicate(), interceptors.retry()]));
+ * ```
+ */
+export function composeInScope<Interceptor>(interceptors: readonly Interceptor[]): Interceptor[] {
+  const ours = undiciInterceptor as unknown as Interceptor;
+  const scoped: Interceptor[] = [ours];
+  for (const interceptor of interceptors) {
+    if (interceptor === ours) continue;
+    scoped.push(interceptor, ours);
+  }
+  return scoped;
+}
 
 /** The exported dispatchers a user dispatches through; whichever comes first scopes the handler. */
 const dispatcherClasses = ['Client', 'Pool', 'BalancedPool', 'Agent', 'ProxyAgent', 'EnvHttpProxyAgent', 'RetryAgent', 'H2CClient'];
 
-function dispatcherPrototypes(exports: unknown): Array<Record<string, unknown>> {
-  const library = exports as Record<string, { prototype?: Record<string, unknown> } | undefined>;
+type Holder = Record<string, unknown>;
+
+function dispatcherPrototypes(exports: unknown): Holder[] {
+  const library = exports as Record<string, { prototype?: Holder } | undefined>;
   return dispatcherClasses
     .map((name) => library[name]?.prototype)
-    .filter((prototype): prototype is Record<string, unknown> => typeof prototype?.dispatch === 'function');
+    .filter((prototype): prototype is Holder => typeof prototype?.dispatch === 'function');
+}
+
+/**
+ * undici 7's `UnwrapHandler` of this copy, if it has one: a dispatcher's public `dispatch()`
+ * wraps a controller-style handler in one before queuing it, so a handler of that class has
+ * already passed a `dispatch()` of ours (a Pool or Agent queue hands it to a Client later).
+ */
+function unwrapHandlerOf(exports: unknown): Function | undefined {
+  const Dispatcher = (exports as { Dispatcher?: unknown }).Dispatcher;
+  for (const [filename, loaded] of loadedModules()) {
+    if (!/[\\/]lib[\\/]handler[\\/]unwrap-handler\.js$/.test(filename) || typeof loaded !== 'function') continue;
+    const dispatcherFile = filename.replace(/handler[\\/]unwrap-handler\.js$/, 'dispatcher/dispatcher.js');
+    if (loadedModules().some(([name, value]) => name === dispatcherFile && value === Dispatcher)) return loaded;
+  }
+  return undefined;
 }
 
 /**
  * undici has no process-wide interceptor either (a global dispatcher is only the default one),
- * so register wraps `dispatch` on the exported dispatcher classes: a Pool or Agent may queue a
- * request before any Client sees it, so the scope is captured at the first of them.
+ * so register wraps `dispatch` on the exported dispatcher classes (a Pool or Agent may queue a
+ * request before any Client sees it, so the scope is captured at the first of them), and
+ * `Dispatcher.prototype.compose`, to put a hop of ours between every two interceptors.
  */
 export const undiciIntegration: Integration = {
   name: 'undici',
   entry: 'index.js',
   patch(exports) {
     const prototypes = dispatcherPrototypes(exports);
-    if (prototypes.length === 0 || typeof (exports as { Dispatcher?: unknown }).Dispatcher !== 'function') return false;
+    const Dispatcher = (exports as { Dispatcher?: unknown }).Dispatcher;
+    if (prototypes.length === 0 || typeof Dispatcher !== 'function') return false;
+    const UnwrapHandler = unwrapHandlerOf(exports);
     for (const prototype of prototypes) {
       replaceMethods(prototype, ['dispatch'], (_, below) => function dispatch(this: unknown, options: unknown, handler: unknown) {
-        return Reflect.apply(below(), this, [options, sharedClientState().registerActive ? scopeUndiciHandler(handler) : handler]);
+        if (!sharedClientState().registerActive || (UnwrapHandler !== undefined && handler instanceof UnwrapHandler)) {
+          return Reflect.apply(below(), this, arguments);
+        }
+        return dispatchInScope(below() as Dispatch<unknown, unknown>, this, options, handler);
+      });
+    }
+    const dispatcherPrototype = (Dispatcher as { prototype?: Holder }).prototype;
+    if (dispatcherPrototype !== undefined && typeof dispatcherPrototype.compose === 'function') {
+      replaceMethods(dispatcherPrototype, ['compose'], (_, below) => function compose(this: unknown, ...args: unknown[]) {
+        if (!sharedClientState().registerActive) return Reflect.apply(below(), this, args);
+        // undici takes a list or the interceptors as arguments; a list it would reject is passed on as it is.
+        const interceptors = Array.isArray(args[0]) ? args[0] : args;
+        return Reflect.apply(below(), this, [composeInScope(interceptors)]);
       });
     }
     return true;
   },
   unpatch(exports) {
     for (const prototype of dispatcherPrototypes(exports)) restoreMethods(prototype);
+    const dispatcherPrototype = (exports as { Dispatcher?: { prototype?: Holder } }).Dispatcher?.prototype;
+    if (dispatcherPrototype !== undefined) restoreMethods(dispatcherPrototype);
   },
 };
