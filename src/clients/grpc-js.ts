@@ -198,27 +198,28 @@ export function withGrpcScope<Interceptor>(interceptors: readonly Interceptor[])
 
 /** The four interceptor lists grpc-js (1.8–1.14) resolves a call's interceptors from. */
 interface InterceptorArguments {
-  clientInterceptors: unknown[];
-  clientInterceptorProviders: unknown[];
-  callInterceptors: unknown[];
-  callInterceptorProviders: unknown[];
+  clientInterceptors: unknown;
+  clientInterceptorProviders: unknown;
+  callInterceptors: unknown;
+  callInterceptorProviders: unknown;
 }
 
 /**
- * The interceptors grpc-js would use for this call, resolved the way it does (call-level lists
- * replace the client's; providers are asked with the method definition), or undefined where
- * grpc-js would throw or where a list is not an array: then grpc-js is left to do as it does.
+ * The interceptors grpc-js (1.8–1.14) would use for this call, resolved as it does: call-level
+ * lists replace the client's, providers are asked with the method definition, and a list may be
+ * a single function (grpc-js concatenates, and tests `length`, which is then the arity). Undefined
+ * where grpc-js would throw: then it is left to throw its own error.
  */
 function effectiveInterceptors(args: InterceptorArguments, methodDefinition: unknown): unknown[] | undefined {
-  const lists = [args.clientInterceptors, args.clientInterceptorProviders, args.callInterceptors, args.callInterceptorProviders];
-  if (!lists.every(Array.isArray)) return undefined;
-  const callLevel = args.callInterceptors.length > 0 || args.callInterceptorProviders.length > 0;
-  const [interceptors, providers] = callLevel
-    ? [args.callInterceptors, args.callInterceptorProviders]
-    : [args.clientInterceptors, args.clientInterceptorProviders];
-  if (interceptors.length > 0 && providers.length > 0) return undefined;
-  if (providers.length === 0) return interceptors.filter(Boolean);
-  return providers.map((provider) => (provider as (definition: unknown) => unknown)(methodDefinition)).filter(Boolean);
+  const size = (list: unknown) => (list as { length?: number } | undefined)?.length ?? 0;
+  const { clientInterceptors, clientInterceptorProviders, callInterceptors, callInterceptorProviders } = args;
+  if ((size(clientInterceptors) > 0 && size(clientInterceptorProviders) > 0) ||
+    (size(callInterceptors) > 0 && size(callInterceptorProviders) > 0)) return undefined;
+  const callLevel = size(callInterceptors) > 0 || size(callInterceptorProviders) > 0;
+  const [interceptors, providers] = callLevel ? [callInterceptors, callInterceptorProviders] : [clientInterceptors, clientInterceptorProviders];
+  if (!Array.isArray(providers)) return undefined;
+  const provided = providers.map((provider) => (provider as (definition: unknown) => unknown)(methodDefinition));
+  return ([] as unknown[]).concat(interceptors, provided).filter(Boolean);
 }
 
 type InterceptorsModule = Record<string, unknown> & { getInterceptingCall: (...args: unknown[]) => unknown };
@@ -257,6 +258,35 @@ function scopedGetInterceptingCall(original: () => CallMethod) {
   };
 }
 
+function clientPrototypeOf(exports: unknown): Record<string, unknown> | undefined {
+  const prototype = (exports as { Client?: { prototype?: Record<string, unknown> } }).Client?.prototype;
+  return typeof prototype?.waitForReady === 'function' ? prototype : undefined;
+}
+
+/**
+ * `Client#waitForReady(deadline, callback)` under register: grpc-js calls back from the channel's
+ * connectivity watcher, in whatever context changed the channel's state; the callback runs in
+ * the caller's instead. Generated clients inherit this method from `Client`.
+ */
+function scopedWaitForReady(original: () => CallMethod) {
+  return function waitForReady(this: unknown, deadline: unknown, callback: unknown) {
+    if (!sharedClientState().registerActive || typeof callback !== 'function') return Reflect.apply(original(), this, arguments);
+    const scope = new AsyncResource('GrpcWaitForReady');
+    let ended = false;
+    const scoped = function (this: unknown, ...args: unknown[]) {
+      try {
+        return scope.runInAsyncScope(callback as CallMethod, this, ...args);
+      } finally {
+        if (!ended) {
+          ended = true;
+          scope.emitDestroy();
+        }
+      }
+    };
+    return Reflect.apply(original(), this, [deadline, scoped, ...Array.prototype.slice.call(arguments, 2)]);
+  };
+}
+
 /**
  * grpc-js has no process-wide interceptor, and its generated clients keep their own copies of
  * `Client`'s request methods, so register reaches calls through the one internal function every
@@ -270,10 +300,14 @@ export const grpcJsIntegration: Integration = {
     const interceptors = interceptorsModuleOf(exports);
     if (interceptors === undefined) return false;
     replaceMethods(interceptors, ['getInterceptingCall'], (_, original) => scopedGetInterceptingCall(original));
+    const client = clientPrototypeOf(exports);
+    if (client !== undefined) replaceMethods(client, ['waitForReady'], (_, original) => scopedWaitForReady(original));
     return true;
   },
   unpatch(exports) {
     const interceptors = interceptorsModuleOf(exports);
     if (interceptors !== undefined) restoreMethods(interceptors);
+    const client = clientPrototypeOf(exports);
+    if (client !== undefined) restoreMethods(client);
   },
 };
