@@ -51,8 +51,9 @@ function scopedCallback(method: string): Callback {
 
 const scopedCallbacks = new Map<string, Callback>(handlerMethods.map((method) => [method, scopedCallback(method)]));
 
+/** Own property only: an interceptor's handler made with `Object.create(ours)` is not ours. */
 const isScoped = (handler: unknown): handler is ScopedHandler =>
-  typeof handler === 'object' && handler !== null && (handler as Partial<ScopedHandler>)[kHandlerScope] !== undefined;
+  typeof handler === 'object' && handler !== null && Object.hasOwn(handler, kHandlerScope);
 
 /**
  * `handler`, with each callback it has running inside `scope`. undici picks its handler protocol
