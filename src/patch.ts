@@ -2,6 +2,7 @@ import http2 from 'node:http2';
 import module from 'node:module';
 import { unpatchClients } from './clients/hook.js';
 import { withPromisifiedForm } from './connect.js';
+import { replace, restore, type Replacement } from './replace.js';
 import { kPatchState, kShim } from './symbols.js';
 import { bindSession, isClientSession, scopingRequest, type PatchGate } from './wrap-session.js';
 
@@ -9,22 +10,15 @@ type Connect = typeof http2.connect;
 type Request = http2.ClientHttp2Session['request'];
 type Holder = Record<string, unknown>;
 
-/** One property we replace: where it lives, what was there, and whether ours is in its chain. */
-interface Slot<T> {
-  holder: Holder;
-  key: string;
-  original: T;
-  patched: T;
-  /** False once unpatch put `original` back; true while ours is installed or buried under a later patch. */
-  installed: boolean;
-}
-
 /** Lives on the `node:http2` module object, so the ESM and CommonJS copies share one patch. */
 interface PatchState extends PatchGate {
   active: boolean;
-  connect: Slot<Connect>;
-  /** Undefined until the client session prototype is known (see `noteSession`). */
-  request: Slot<Request> | undefined;
+  /** Ours on `http2.connect`, while installed or buried under a later patch; undefined once restored. */
+  connect: Replacement<Connect> | undefined;
+  /** The client session prototype, once known (see `noteSession`). */
+  prototype: Holder | undefined;
+  /** Ours on the prototype's `request`, like `connect`. */
+  request: Replacement<Request> | undefined;
 }
 
 type Http2Module = typeof http2 & { [kPatchState]?: PatchState; ClientHttp2Session?: { prototype: unknown } };
@@ -55,24 +49,33 @@ function syncNamedExports(): void {
  * (an APM agent's `connect`, a test double) to find something out.
  */
 function createState(): PatchState {
-  const state = { active: false, request: undefined } as unknown as PatchState;
-  state.connect = { holder: http2Module as never, key: 'connect', original: http2Module.connect, patched: http2Module.connect, installed: false };
-  state.noteSession = (session) => {
-    if (state.request === undefined && state.active) learnPrototype(state, Object.getPrototypeOf(session));
+  const state: PatchState = {
+    active: false, connect: undefined, prototype: undefined, request: undefined,
+    noteSession: (session) => {
+      if (state.prototype === undefined && state.active) learnPrototype(state, Object.getPrototypeOf(session));
+    },
   };
   return state;
 }
 
 /**
- * Our `connect`, made anew each time it goes on top of `original`, so that its promisified form
- * (a non-configurable property, as natively) matches the `connect` it wraps at that moment.
+ * Our `connect` over `below()`, with the promisified form (a non-configurable property, as
+ * natively) of the `connect` it goes on top of.
  */
-function patchedConnectOver(state: PatchState, original: Connect): Connect {
+function patchedConnect(state: PatchState, below: () => Connect): Connect {
   return withPromisifiedForm(function connect(authority: unknown, options?: unknown, listener?: unknown) {
-    const session = Reflect.apply(state.connect.original, http2Module, arguments) as unknown;
+    const session = Reflect.apply(below(), http2Module, arguments) as unknown;
     // A test double may return anything; only a real-looking session is wrapped.
     return state.active && isClientSession(session) ? bindSession(session, state) : session;
-  } as Connect, original);
+  } as Connect, below());
+}
+
+/** Our `request` on the client session prototype: scopes while the patch is on. */
+function patchedRequest(state: PatchState, below: () => Request): Request {
+  const request = scopingRequest(below, () => state.active);
+  // Read by wrapped sessions: while this is true, their own wrapper leaves the scoping to us.
+  Object.defineProperty(request, kShim, { get: () => state.active });
+  return request;
 }
 
 /**
@@ -85,26 +88,8 @@ function patchedConnectOver(state: PatchState, original: Connect): Connect {
 function learnPrototype(state: PatchState, candidate: unknown): void {
   const prototype = asClientSessionPrototype(candidate);
   if (prototype === undefined) return;
-  const patchedRequest = scopingRequest(() => slot.original, () => state.active);
-  // Read by wrapped sessions: while this is true, their own wrapper leaves the scoping to us.
-  Object.defineProperty(patchedRequest, kShim, { get: () => state.active });
-  const slot: Slot<Request> = { holder: prototype, key: 'request', original: prototype.request as Request, patched: patchedRequest, installed: false };
-  state.request = slot;
-  install(slot);
-}
-
-/** Puts ours on top of whatever the slot holds now. */
-function install<T>(slot: Slot<T>): void {
-  slot.original = slot.holder[slot.key] as T;
-  slot.holder[slot.key] = slot.patched;
-  slot.installed = true;
-}
-
-/** Restores the original only if ours is still on top: never clobbers a later patch. */
-function uninstall<T>(slot: Slot<T>): void {
-  if (slot.holder[slot.key] !== slot.patched) return;
-  slot.holder[slot.key] = slot.original;
-  slot.installed = false;
+  state.prototype = prototype;
+  state.request = replace(prototype, 'request', (below: () => Request) => patchedRequest(state, below));
 }
 
 /**
@@ -127,13 +112,10 @@ export function patchHttp2(): boolean {
     Object.defineProperty(http2Module, kPatchState, { value: state });
   }
   state.active = true;
-  // A slot where ours stayed buried under someone's later patch comes back to life in place.
-  if (!state.connect.installed) {
-    state.connect.patched = patchedConnectOver(state, http2Module.connect);
-    install(state.connect);
-  }
-  if (state.request === undefined) learnPrototype(state, http2Module.ClientHttp2Session?.prototype);
-  else if (!state.request.installed) install(state.request);
+  // Where ours stayed buried under someone's later patch, it comes back to life in place.
+  state.connect ??= replace(http2Module, 'connect', (below: () => Connect) => patchedConnect(state, below));
+  if (state.prototype === undefined) learnPrototype(state, http2Module.ClientHttp2Session?.prototype);
+  else state.request ??= replace(state.prototype, 'request', (below: () => Request) => patchedRequest(state, below));
   syncNamedExports();
   return true;
 }
@@ -152,8 +134,8 @@ export function unpatchHttp2(): boolean {
   if (!state) return clients;
   const wasActive = state.active;
   state.active = false;
-  uninstall(state.connect);
-  if (state.request) uninstall(state.request);
+  if (state.connect !== undefined && restore(state.connect)) state.connect = undefined;
+  if (state.request !== undefined && restore(state.request)) state.request = undefined;
   syncNamedExports();
   return wasActive || clients;
 }

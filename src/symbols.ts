@@ -20,7 +20,7 @@ export const kContinued = Symbol.for('http2-async-context.continued');
 export const kShim = Symbol.for('http2-async-context.shim');
 
 /**
- * Holds the process-wide patch state that `patchHttp2()` keeps on `node:http2`. Versioned: the
- * state's shape changed in 0.2, and a 0.1 copy in the same process must not read ours.
+ * Holds the process-wide patch state that `patchHttp2()` keeps on `node:http2`. Versioned by the
+ * shape of what it holds, so that a copy of the package whose state differs never reads ours.
  */
-export const kPatchState = Symbol.for('http2-async-context.patch-state.v2');
+export const kPatchState = Symbol.for('http2-async-context.patch-state.v3');

@@ -1,5 +1,6 @@
 import http2 from 'node:http2';
 import Module from 'node:module';
+import { replace, restore, type Replacement } from '../replace.js';
 import { grpcJsIntegration } from './grpc-js.js';
 import { http2WrapperIntegration } from './http2-wrapper.js';
 import { loadedModules, sharedClientState, type Integration } from './integration.js';
@@ -15,13 +16,14 @@ const moduleInternals = Module as unknown as ModuleInternals;
 /** Shared on `node:http2` by both module copies of this package, like the http2 patch state. */
 interface HookState {
   active: boolean;
-  /** Our `Module._load`, and the one it went on top of; undefined while not installed. */
-  load: { original: Load; patched: Load } | undefined;
+  /** Ours on `Module._load`, while installed or buried under a later patch; undefined once restored. */
+  load: Replacement<Load> | undefined;
   /** Every copy (exports object) patched so far, so that unpatch and a later patch reach them. */
   copies: Map<object, Integration>;
 }
 
-const kHookState = Symbol.for('http2-async-context.clients.hook');
+// Versioned by the shape of what it holds.
+const kHookState = Symbol.for('http2-async-context.clients.hook.v2');
 
 function hookState(): HookState {
   const holder = http2 as unknown as { [kHookState]?: HookState };
@@ -58,18 +60,15 @@ function patchCopy(state: HookState, integration: Integration, exports: unknown)
  * string (a package name or a resolved path), never at what other modules export.
  */
 function installLoadHook(state: HookState): void {
-  const original = moduleInternals._load;
-  if (typeof original !== 'function' || state.load !== undefined) return;
-  const patched: Load = function load(this: unknown, request: unknown) {
-    const exports = Reflect.apply(original, this, arguments);
+  if (typeof moduleInternals._load !== 'function' || state.load !== undefined) return;
+  state.load = replace(Module, '_load', (below: () => Load) => function load(this: unknown, request: unknown) {
+    const exports = Reflect.apply(below(), this, arguments);
     if (state.active && typeof request === 'string') {
       const integration = integrationFor(request);
       if (integration !== undefined) patchCopy(state, integration, exports);
     }
     return exports;
-  };
-  moduleInternals._load = patched;
-  state.load = { original, patched };
+  });
 }
 
 /** Copies loaded before the patch, found in the CommonJS module cache by their entry's path. */
@@ -107,9 +106,6 @@ export function unpatchClients(): boolean {
   state.active = false;
   sharedClientState().registerActive = false;
   for (const [exports, integration] of state.copies) integration.unpatch(exports);
-  if (state.load !== undefined && moduleInternals._load === state.load.patched) {
-    moduleInternals._load = state.load.original;
-    state.load = undefined;
-  }
+  if (state.load !== undefined && restore(state.load)) state.load = undefined;
   return true;
 }

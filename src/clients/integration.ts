@@ -1,6 +1,7 @@
 import type { AsyncResource } from 'node:async_hooks';
 import http2 from 'node:http2';
 import Module from 'node:module';
+import { replace, restore, type Replacement } from '../replace.js';
 
 /**
  * A client library the register patch knows how to make right: how to recognise a load of its
@@ -61,48 +62,10 @@ export function whileScoping<T>(shared: SharedClientState, create: () => T): T {
   }
 }
 
-/** One method we installed on a library's prototype, and how to take it off again. */
-export interface MethodSlot {
-  holder: Record<string, unknown>;
-  key: string;
-  /** The holder's own property we covered, or undefined when the method was inherited. */
-  own: PropertyDescriptor | undefined;
-  patched: unknown;
-}
-
 type Method = (this: unknown, ...args: unknown[]) => unknown;
 
-/**
- * Installs `wrap(below)` as `holder[key]`, with the attributes the method had (a class method is
- * not enumerable, so `Object.keys()` of the holder stays as it was) and its `name` and `length`.
- * `below()` gives the method beneath: the holder's own one if it had one, else the inherited one,
- * looked up on each call rather than copied, so that a later patch further down the prototype
- * chain is still called. Returns undefined, touching nothing, where the holder is frozen.
- */
-function replaceMethod(holder: Record<string, unknown>, key: string, wrap: (below: () => Method) => Method): MethodSlot | undefined {
-  const own = Object.getOwnPropertyDescriptor(holder, key);
-  if (own ? own.configurable === false && own.writable === false : !Object.isExtensible(holder)) return undefined;
-  const original = holder[key] as Method;
-  const below = own === undefined
-    ? () => Reflect.get(Object.getPrototypeOf(holder) as object, key) as Method
-    : () => (own.get ? own.get.call(holder) : own.value) as Method;
-  const patched = wrap(below);
-  Object.defineProperty(patched, 'name', { value: original.name || key, configurable: true });
-  Object.defineProperty(patched, 'length', { value: original.length, configurable: true });
-  Object.defineProperty(holder, key, { value: patched, writable: true, enumerable: own?.enumerable ?? false, configurable: true });
-  return { holder, key, own, patched };
-}
-
-/** Takes ours off only while it is still the method installed; never clobbers a later patch. */
-function restoreMethod(slot: MethodSlot): boolean {
-  if (!Object.hasOwn(slot.holder, slot.key) || slot.holder[slot.key] !== slot.patched) return false;
-  if (slot.own === undefined) delete slot.holder[slot.key];
-  else Object.defineProperty(slot.holder, slot.key, slot.own);
-  return true;
-}
-
-const kSlots = Symbol.for('http2-async-context.client-slots');
-type Patchable = Record<string, unknown> & { [kSlots]?: MethodSlot[] };
+const kSlots = Symbol.for('http2-async-context.client-slots.v2');
+type Patchable = Record<string, unknown> & { [kSlots]?: Replacement[] };
 
 /**
  * Installs `wrap` over each of `methods` on `holder` that is not ours already: a second patch
@@ -113,8 +76,8 @@ export function replaceMethods(holder: Record<string, unknown>, methods: readonl
   const slots = target[kSlots] ?? [];
   for (const method of methods) {
     if (typeof holder[method] !== 'function' || slots.some((slot) => slot.key === method)) continue;
-    const slot = replaceMethod(holder, method, (below) => wrap(method, below));
-    if (slot !== undefined) slots.push(slot);
+    const slot = replace<Method>(holder, method, (below) => wrap(method, below));
+    if (slot !== undefined) slots.push(slot as Replacement);
   }
   if (slots.length > 0) Object.defineProperty(target, kSlots, { value: slots, configurable: true, writable: true });
 }
@@ -122,7 +85,7 @@ export function replaceMethods(holder: Record<string, unknown>, methods: readonl
 /** Takes off what `replaceMethods` installed, where ours is still on top. */
 export function restoreMethods(holder: Record<string, unknown>): void {
   const target = holder as Patchable;
-  const remaining = (target[kSlots] ?? []).filter((slot) => !restoreMethod(slot));
+  const remaining = (target[kSlots] ?? []).filter((slot) => !restore(slot));
   if (remaining.length === 0) delete target[kSlots];
   else target[kSlots] = remaining;
 }

@@ -1,0 +1,58 @@
+/**
+ * The one way this package replaces a property of someone else's (`http2.connect`, the client
+ * session prototype's `request`, `Module._load`, a client library's methods) and puts it back.
+ * Not for the hot path: streams and calls get their own, cheaper, per-object binding.
+ */
+
+type Method = (this: unknown, ...args: never[]) => unknown;
+
+/** One property we replaced: where it is, what was there, and ours. */
+export interface Replacement<T extends Method = Method> {
+  readonly holder: object;
+  readonly key: PropertyKey;
+  /** The holder's own property we covered; undefined when the method was inherited. */
+  readonly own: PropertyDescriptor | undefined;
+  readonly patched: T;
+}
+
+/**
+ * Installs `wrap(below)` as `holder[key]`, where `below()` gives the method beneath ours: the
+ * holder's own one from before, else the inherited one, looked up on each call rather than
+ * copied, so that a later patch further down the prototype chain is still called. Ours keeps
+ * the replaced method's `name` and `length` and the property's attributes (a class method stays
+ * non-enumerable). Returns undefined, touching nothing, where the property cannot be replaced
+ * (a frozen holder, a read-only method): a program that works natively must keep working.
+ */
+export function replace<T extends Method>(holder: object, key: PropertyKey, wrap: (below: () => T) => T): Replacement<T> | undefined {
+  const own = Object.getOwnPropertyDescriptor(holder, key);
+  if (own === undefined ? !Object.isExtensible(holder) : !own.configurable && !own.writable) return undefined;
+  const original = Reflect.get(holder, key) as T;
+  const below = own === undefined
+    ? () => Reflect.get(Object.getPrototypeOf(holder) as object, key, holder) as T
+    : () => (own.get ? Reflect.apply(own.get, holder, []) : own.value) as T;
+  const patched = wrap(below);
+  Object.defineProperty(patched, 'name', { value: original.name || String(key), configurable: true });
+  Object.defineProperty(patched, 'length', { value: original.length, configurable: true });
+  if (own !== undefined && !own.configurable) (holder as Record<PropertyKey, unknown>)[key] = patched;
+  else Object.defineProperty(holder, key, { value: patched, writable: true, enumerable: own?.enumerable ?? false, configurable: true });
+  return { holder, key, own, patched };
+}
+
+/** True while ours is still the method installed: nobody patched on top of it since. */
+export function isOnTop(replacement: Replacement): boolean {
+  const { holder, key, patched } = replacement;
+  return Object.getOwnPropertyDescriptor(holder, key)?.value === patched;
+}
+
+/**
+ * Puts back what was there, only while ours is still on top: never clobbers someone who patched
+ * later (their function may call ours, which then passes through). Returns whether it did.
+ */
+export function restore(replacement: Replacement): boolean {
+  if (!isOnTop(replacement)) return false;
+  const { holder, key, own } = replacement;
+  if (own === undefined) Reflect.deleteProperty(holder, key);
+  else if (own.configurable) Object.defineProperty(holder, key, own);
+  else (holder as Record<PropertyKey, unknown>)[key] = own.value;
+  return true;
+}
