@@ -4,6 +4,8 @@
  * Not for the hot path: streams and calls get their own, cheaper, per-object binding.
  */
 
+import { debug } from './debug.js';
+
 type Method = (this: unknown, ...args: never[]) => unknown;
 
 /** One property we replaced: where it is, what was there, and ours. */
@@ -25,7 +27,10 @@ export interface Replacement<T extends Method = Method> {
  */
 export function replace<T extends Method>(holder: object, key: PropertyKey, wrap: (below: () => T) => T): Replacement<T> | undefined {
   const own = Object.getOwnPropertyDescriptor(holder, key);
-  if (own === undefined ? !Object.isExtensible(holder) : !own.configurable && !own.writable) return undefined;
+  if (own === undefined ? !Object.isExtensible(holder) : !own.configurable && !own.writable) {
+    debug('%s left alone: it cannot be replaced (frozen or read-only)', String(key));
+    return undefined;
+  }
   const original = Reflect.get(holder, key) as T;
   const below = own === undefined
     ? () => Reflect.get(Object.getPrototypeOf(holder) as object, key, holder) as T
@@ -49,7 +54,10 @@ export function isOnTop(replacement: Replacement): boolean {
  * later (their function may call ours, which then passes through). Returns whether it did.
  */
 export function restore(replacement: Replacement): boolean {
-  if (!isOnTop(replacement)) return false;
+  if (!isOnTop(replacement)) {
+    debug('%s stays as a pass-through: something patched it after us', String(replacement.key));
+    return false;
+  }
   const { holder, key, own } = replacement;
   if (own === undefined) Reflect.deleteProperty(holder, key);
   else if (own.configurable) Object.defineProperty(holder, key, own);

@@ -296,6 +296,7 @@ function scopedWaitForReady(original: () => CallMethod) {
 export const grpcJsIntegration: Integration = {
   name: '@grpc/grpc-js',
   entry: 'build/src/index.js',
+  versions: '>=1.8.0 <1.15.0',
   patch(exports) {
     const interceptors = interceptorsModuleOf(exports);
     if (interceptors === undefined) return false;

@@ -1,9 +1,12 @@
+import { readFileSync } from 'node:fs';
 import http2 from 'node:http2';
 import Module from 'node:module';
+import { join } from 'node:path';
+import { debug } from '../debug.js';
 import { replace, restore, type Replacement } from '../replace.js';
 import { grpcJsIntegration } from './grpc-js.js';
 import { http2WrapperIntegration } from './http2-wrapper.js';
-import { loadedModules, sharedClientState, type Integration } from './integration.js';
+import { loadedModules, satisfies, sharedClientState, type Integration } from './integration.js';
 import { undiciIntegration } from './undici.js';
 
 /** Every client the register patch makes right. */
@@ -20,16 +23,18 @@ interface HookState {
   load: Replacement<Load> | undefined;
   /** Every copy (exports object) patched so far, so that unpatch and a later patch reach them. */
   copies: Map<object, Integration>;
+  /** Copies looked at and left alone (out of range, not the library), so that each is judged once. */
+  skipped: WeakSet<object>;
 }
 
 // Versioned by the shape of what it holds.
-const kHookState = Symbol.for('http2-async-context.clients.hook.v2');
+const kHookState = Symbol.for('http2-async-context.clients.hook.v3');
 
 function hookState(): HookState {
   const holder = http2 as unknown as { [kHookState]?: HookState };
   let state = holder[kHookState];
   if (state === undefined) {
-    state = { active: false, load: undefined, copies: new Map() };
+    state = { active: false, load: undefined, copies: new Map(), skipped: new WeakSet() };
     Object.defineProperty(holder, kHookState, { value: state });
   }
   return state;
@@ -49,9 +54,42 @@ function integrationFor(request: string): Integration | undefined {
   return undefined;
 }
 
+/**
+ * Patches one loaded copy of `integration`'s library, once: only a version inside the range the
+ * integration declares (read from the copy's own package.json, found through the module cache),
+ * and only exports that look like the library. Anything else is left as it is, and said under
+ * `NODE_DEBUG=http2-async-context`.
+ */
 function patchCopy(state: HookState, integration: Integration, exports: unknown): void {
-  if (typeof exports !== 'object' || exports === null || state.copies.has(exports)) return;
-  if (integration.patch(exports)) state.copies.set(exports, integration);
+  if (typeof exports !== 'object' || exports === null || state.copies.has(exports) || state.skipped.has(exports)) return;
+  const { path, version } = locate(integration, exports);
+  const copy = `${integration.name} ${version ?? '(version unknown)'} at ${path ?? '(path unknown)'}`;
+  if (version !== undefined && !satisfies(version, integration.versions)) {
+    state.skipped.add(exports);
+    debug('left alone %s: outside the supported range %s', copy, integration.versions);
+    return;
+  }
+  if (!integration.patch(exports)) {
+    state.skipped.add(exports);
+    debug('left alone %s: its exports do not look like %s', copy, integration.name);
+    return;
+  }
+  state.copies.set(exports, integration);
+  debug('patched %s', copy);
+}
+
+/** Where a loaded copy lives and its version, or undefined for what the module cache does not say. */
+function locate(integration: Integration, exports: object): { path?: string; version?: string } {
+  for (const [filename, loaded] of loadedModules()) {
+    if (loaded !== exports || integrationFor(filename) !== integration) continue;
+    const path = filename.slice(0, filename.length - integration.entry.length - 1);
+    try {
+      return { path, version: (JSON.parse(readFileSync(join(path, 'package.json'), 'utf8')) as { version?: string }).version };
+    } catch {
+      return { path };
+    }
+  }
+  return {};
 }
 
 /**

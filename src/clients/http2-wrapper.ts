@@ -65,6 +65,7 @@ function agentPrototypeOf(exports: unknown): Record<string, unknown> | undefined
 export const http2WrapperIntegration: Integration = {
   name: 'http2-wrapper',
   entry: 'source/index.js',
+  versions: '>=2.0.0 <3.0.0',
   patch(exports) {
     const prototype = agentPrototypeOf(exports);
     if (prototype === undefined) return false;

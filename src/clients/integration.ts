@@ -12,10 +12,22 @@ export interface Integration {
   readonly name: string;
   /** The main entry below the package folder: the file an ES module's import of it loads. */
   readonly entry: string;
+  /** The versions it supports and is tested with, as `>=A.B.C <X.Y.Z`; other copies are left alone. */
+  readonly versions: string;
   /** Patches one copy; false (touching nothing) when the exports do not look like the library. */
   patch(exports: unknown): boolean;
   /** Undoes `patch` on that copy, leaving in place whatever someone installed on top of ours. */
   unpatch(exports: unknown): void;
+}
+
+/** Whether `version` (`A.B.C`, a pre-release counting as its release) lies in `range` (`>=A.B.C <X.Y.Z`). */
+export function satisfies(version: string, range: string): boolean {
+  const parse = (text: string | undefined) => (text ?? '').split(/[.+-]/).slice(0, 3).map(Number);
+  const compare = (a: number[], b: number[]) => a.reduce((order, part, i) => order || Math.sign(part - (b[i] ?? 0)), 0);
+  const [, low, high] = /^>=(\S+) <(\S+)$/.exec(range) ?? [];
+  const parsed = parse(version);
+  if (parsed.some(Number.isNaN) || low === undefined || high === undefined) return false;
+  return compare(parsed, parse(low)) >= 0 && compare(parsed, parse(high)) < 0;
 }
 
 /** What the client integrations share across the ESM and CommonJS copies of this package. */

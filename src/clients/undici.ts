@@ -187,6 +187,7 @@ function unwrapHandlerOf(exports: unknown): Function | undefined {
 export const undiciIntegration: Integration = {
   name: 'undici',
   entry: 'index.js',
+  versions: '>=6.0.0 <8.0.0',
   patch(exports) {
     const prototypes = dispatcherPrototypes(exports);
     const Dispatcher = (exports as { Dispatcher?: unknown }).Dispatcher;
