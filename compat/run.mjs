@@ -1,3 +1,4 @@
+// `npm run compat -- --all-versions`: every supported version of each client library instead (all-versions.mjs).
 // `npm run compat [-- --write-readme] [-- --only node22,bun]`: runs the doctor's scenarios and the
 // register probe on every runtime (node, node22, node24, node26, bun, deno), prints the matrix,
 // and exits non-zero when any shimmed (connect() or register) cell or probe fails.
@@ -12,8 +13,13 @@ import { buildClientMatrix, formatClientMarkdown, formatClientText } from './cli
 import { buildMatrix, formatMarkdown, formatText, runtimeName } from './matrix.mjs';
 import { cli, findRuntimes, runRuntime } from './runtimes.mjs';
 
-const { values: flags } = parseArgs({ options: { 'write-readme': { type: 'boolean' }, only: { type: 'string' } } });
+const { values: flags } = parseArgs({ options: { 'write-readme': { type: 'boolean' }, only: { type: 'string' }, 'all-versions': { type: 'boolean' } } });
 const started = Date.now();
+
+if (flags['all-versions']) {
+  const { runAllVersions } = await import('./all-versions.mjs');
+  process.exit(await runAllVersions({ writeResults: flags['write-readme'] === true }));
+}
 
 if (!existsSync(cli)) {
   console.error(`compat: ${cli} is missing; run \`npm run build\` first.`);

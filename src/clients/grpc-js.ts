@@ -164,10 +164,13 @@ function buildInScope<T>(scope: AsyncResource | undefined, owns: boolean, build:
  * const client = new Greeter('localhost:50051', credentials, { interceptors: [logging, grpcInterceptor] });
  * ```
  */
-export function grpcInterceptor<Options, Call>(options: Options, nextCall: (options: Options) => Call): Call {
+export function grpcInterceptor<Options, Call>(options: Options, nextCall: (options: Options) => unknown): Call {
   const outer = sharedClientState().grpcCallScope;
   const scope = outer ?? new AsyncResource('GrpcCall');
-  return scopeCall(buildInScope(scope, outer === undefined, nextCall, undefined, [options]), scope, outer === undefined);
+  // What the next hop made, scoped. Typed as the call the list it is in expects (grpc-js's
+  // `Interceptor` returns its `InterceptingCall` class, which this package cannot name).
+  const call = buildInScope(scope, outer === undefined, nextCall, undefined, [options]) as Call;
+  return scopeCall(call, scope, outer === undefined);
 }
 
 Object.defineProperty(grpcInterceptor, kOurs, { value: true });

@@ -12,6 +12,31 @@ import { undiciIntegration } from './undici.js';
 /** Every client the register patch makes right. */
 export const integrations: readonly Integration[] = [grpcJsIntegration, http2WrapperIntegration, undiciIntegration];
 
+/** A client library the package makes right, and the versions of it supported and tested. */
+export interface SupportedClient {
+  /** The npm package name. */
+  readonly name: string;
+  /** The supported versions, as `>=A.B.C <X.Y.Z`; `register` leaves other versions alone. */
+  readonly versions: string;
+  /** The library whose integration covers it, where that is another one (got uses http2-wrapper). */
+  readonly through?: string;
+}
+
+/**
+ * The client libraries `register` and the explicit helpers make right, with the versions of
+ * each that are supported and tested (`npm run compat -- --all-versions`).
+ *
+ * @example
+ * ```ts
+ * import { supportedClients } from 'http2-async-context';
+ * for (const { name, versions } of supportedClients) console.log(name, versions);
+ * ```
+ */
+export const supportedClients: readonly SupportedClient[] = Object.freeze([
+  ...integrations.map(({ name, versions }) => Object.freeze({ name, versions })),
+  Object.freeze({ name: 'got', versions: '>=12.0.0 <15.0.0', through: 'http2-wrapper' }),
+]);
+
 type Load = (this: unknown, request: unknown, ...rest: unknown[]) => unknown;
 interface ModuleInternals { _load?: Load }
 const moduleInternals = Module as unknown as ModuleInternals;
