@@ -66,7 +66,10 @@ function install(name, version) {
 /** `doctor --clients` on one installed version: right and total per mode, and whether the fix held. */
 function measure(client, dir) {
   const result = spawnSync(process.execPath, [cli, 'doctor', '--clients', '--from', dir, '--only', client, '--json'], { encoding: 'utf8', timeout: 180_000 });
-  if (!result.stdout) throw new Error(`doctor --clients --from ${dir} printed nothing (exit ${result.status}):\n${result.stderr}`);
+  if (!result.stdout) {
+    const reason = result.stderr.split('\n').find((line) => line.trim()) ?? result.error?.message ?? `signal ${result.signal}`;
+    throw new Error(`doctor --clients printed nothing (exit ${result.status}): ${reason}`);
+  }
   const report = JSON.parse(result.stdout);
   const measured = report.clients.find((entry) => entry.client === client);
   const modes = Object.fromEntries(Object.entries(measured?.modes ?? {}).map(([mode, entry]) => {
@@ -78,8 +81,9 @@ function measure(client, dir) {
   return { ok: report.ok && measured !== undefined, modes };
 }
 
+/** A mode's cell; `–` where the mode has nothing to run (no explicit helper fits undici before 6.9). */
 const cell = (entry) => {
-  if (entry === undefined) return '–';
+  if (entry === undefined || (entry.total === 0 && !entry.error)) return '–';
   if (entry.error) return `error: ${String(entry.error).split('\n')[0]}`;
   return entry.right === entry.total ? `✔ ${entry.total}` : `✘ ${entry.right}/${entry.total}`;
 };
