@@ -200,7 +200,7 @@ async function run() {
 function render(results, file) {
   const { machine, command } = results;
   const lines = [
-    `_Measured on ${results.startedAt.slice(0, 10)} with \`${command}\` (raw rounds: \`${file}\`)._`,
+    `_Measured on ${results.startedAt.slice(0, 10)} with \`${command}\` (results: \`${file}\`; the raw rounds stay in \`test/bench/results/raw/\`)._`,
     `_Machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, ${machine.os}; server on Node ${machine.serverNode}; pinned: ${machine.pinned}._`,
     '',
   ];
@@ -252,6 +252,12 @@ function writeReadme(results, report, file) {
   console.log(`\nREADME.md and test/bench/RESULTS.md: ${counted ? 'instruction counts' : 'timings'} written (from ${file}).`);
 }
 
+/** `results` without each runtime's raw rounds: the summaries, soak and instruction counts the reports use. */
+function withoutRawRounds(results) {
+  const runtimes = Object.fromEntries(Object.entries(results.runtimes).map(([id, { raw: _raw, ...entry }]) => [id, entry]));
+  return { ...results, runtimes };
+}
+
 let results;
 let file;
 if (opts.from) {
@@ -261,9 +267,13 @@ if (opts.from) {
   results = await run();
   const date = results.startedAt.slice(0, 10);
   const suffix = `${opts.instructions ? '-instructions' : ''}${opts.quick ? '-quick' : ''}${opts.extra.length ? '-experiments' : ''}`;
-  file = join(here, 'results', `${opts.verdict ? 'verdict' : runtimeNames.replaceAll(',', '+')}-${date}${suffix}.json`);
-  mkdirSync(dirname(file), { recursive: true });
-  writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
+  const name = `${opts.verdict ? 'verdict' : runtimeNames.replaceAll(',', '+')}-${date}${suffix}.json`;
+  // The raw rounds (thousands of lines a run) stay on this machine, in results/raw/, which git
+  // ignores; results/ keeps what the reports are rendered from, which the README and NOTES.md cite.
+  file = join(here, 'results', name);
+  mkdirSync(join(here, 'results', 'raw'), { recursive: true });
+  writeFileSync(join(here, 'results', 'raw', name), `${JSON.stringify(results, null, 2)}\n`);
+  writeFileSync(file, `${JSON.stringify(withoutRawRounds(results), null, 2)}\n`);
 }
 const report = render(results, file.slice(root.length + 1));
 console.log(`\n${report}`);

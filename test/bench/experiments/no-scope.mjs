@@ -1,6 +1,5 @@
-// Decomposition, not a candidate: the package's binding (own emit, lookups, released emit kept
-// on close), but no event enters the scope. The package minus this is what its
-// runInAsyncScope calls cost; this minus `resource-only` is what the binding itself costs.
+// Decomposition, not a candidate: package-copy.mjs, but no event enters the scope (every event
+// is passed on by count). package-copy minus this is what the runInAsyncScope calls cost.
 import { connectWith } from './session.mjs';
 
 const kScope = Symbol('scope');
@@ -19,24 +18,39 @@ const emitBelow = (stream) => stream[kEmitBelow] ?? Object.getPrototypeOf(stream
 
 function scopedEmit(event, a, b, c) {
   const scope = this[kScope];
-  if (!scope) return Reflect.apply(emitBelow(this), this, arguments);
-  if (event === 'headers' || event === 'continue') {
-    const status = event === 'headers' ? a?.[':status'] : 100;
-    if (status === 100 || status === '100') return emitContinueOnce(this, scope);
+  if (scope && needsScope(this, event)) {
+    if (event === 'headers' || event === 'continue') {
+      const status = event === 'headers' ? a?.[':status'] : 100;
+      if (status === 100 || status === '100') return emitContinueOnce(this, scope);
+    }
+    const emit = emitBelow(this);
+    try {
+      switch (arguments.length) {
+        case 1: return emit.call(this, event);
+        case 2: return emit.call(this, event, a);
+        case 3: return emit.call(this, event, a, b);
+        case 4: return emit.call(this, event, a, b, c);
+        default: return Reflect.apply(emit, this, arguments);
+      }
+    } finally {
+      if (event === 'close') release(this, scope);
+    }
   }
   const emit = emitBelow(this);
-  if (!needsScope(this, event)) return Reflect.apply(emit, this, arguments);
-  try {
-    return Reflect.apply(emit, this, arguments);
-  } finally {
-    if (event === 'close') release(this, scope);
+  switch (arguments.length) {
+    case 1: return emit.call(this, event);
+    case 2: return emit.call(this, event, a);
+    case 3: return emit.call(this, event, a, b);
+    case 4: return emit.call(this, event, a, b, c);
+    default: return Reflect.apply(emit, this, arguments);
   }
 }
 
 function needsScope(stream, event) {
   if (event === 'error' || event === 'close') return true;
   if (event === 'newListener' || event === 'removeListener') return false;
-  return stream.listenerCount(event) > 0;
+  const events = stream._events;
+  return events === undefined ? stream.listenerCount(event) > 0 : events[event] !== undefined;
 }
 
 function release(stream, scope) {
@@ -47,7 +61,7 @@ function release(stream, scope) {
 function emitContinueOnce(stream, scope) {
   if (stream[kContinued]) return false;
   stream[kContinued] = true;
-  return emitBelow(stream).call(stream, 'continue');
+  return scope.runInAsyncScope(emitBelow(stream), stream, 'continue');
 }
 
 export const connect = connectWith(bind);

@@ -1,5 +1,5 @@
-// Candidate: the package as of this file, but whether an event has a listener is read from
-// EventEmitter's own `_events` table (present on Node, Bun and Deno) instead of listenerCount().
+// package-copy.mjs, but events that pass through are forwarded as `Reflect.apply(emit, this,
+// arguments)` instead of by argument count.
 import { connectWith } from './session.mjs';
 
 const kScope = Symbol('scope');
@@ -36,14 +36,7 @@ function scopedEmit(event, a, b, c) {
       if (event === 'close') release(this, scope);
     }
   }
-  const emit = emitBelow(this);
-  switch (arguments.length) {
-    case 1: return emit.call(this, event);
-    case 2: return emit.call(this, event, a);
-    case 3: return emit.call(this, event, a, b);
-    case 4: return emit.call(this, event, a, b, c);
-    default: return Reflect.apply(emit, this, arguments);
-  }
+  return Reflect.apply(emitBelow(this), this, arguments);
 }
 
 function needsScope(stream, event) {
