@@ -71,6 +71,15 @@ describe('patchClients()', () => {
     expect(http2wrapper.Agent.prototype.request).toBe(nativeAgentRequest);
   });
 
+  it('patched methods keep their name, length and enumerability', () => {
+    const describeMethods = () => [undici.Client.prototype.dispatch, undici.Agent.prototype.dispatch, http2wrapper.Agent.prototype.request as (...args: unknown[]) => unknown]
+      .map((method) => [method.name, method.length]);
+    const native = { methods: describeMethods(), keys: [Object.keys(undici.Agent.prototype), Object.keys(http2wrapper.Agent.prototype)] };
+    patchClients();
+    expect(undici.Client.prototype.dispatch).not.toBe(nativeDispatch);
+    expect({ methods: describeMethods(), keys: [Object.keys(undici.Agent.prototype), Object.keys(http2wrapper.Agent.prototype)] }).toEqual(native);
+  });
+
   it('unpatchHttp2() turns it off too, as it turns off all that register turned on', () => {
     expect(patchClients()).toBe(true);
     expect(unpatchHttp2()).toBe(true);
