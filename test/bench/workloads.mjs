@@ -42,10 +42,14 @@ export const workloads = {
   },
   grpc100: {
     label: () => 'gRPC unary (grpc-js 1.14), 1 KiB, concurrency 100', full: 300, quick: 200, slices: 10, rounds: 10, quickRounds: 3,
-    processVariants: { native: {}, register: { preload: true } },
+    // `http2 only`: patchHttp2() without the grpc-js integration, to tell the two costs apart.
+    processVariants: { native: {}, register: { preload: true }, 'http2 only': { http2Only: true } },
     baseline: 'native',
     instructions: { unit: 'request', full: [1_000, 4_000], quick: [500, 1_500] },
-    open: (origin) => openGrpcClient(origin),
+    open: async (origin, variant) => {
+      if (variant.http2Only) (await import('../../dist/esm/index.js')).patchHttp2();
+      return openGrpcClient(origin);
+    },
     run: (client, n) => grpcUnaryLoop(client, n, 100),
   },
   c100libs: {
