@@ -79,18 +79,21 @@ function scopedStart(this: ScopedCall, metadata: unknown, listener?: Listener): 
   return scope.runInAsyncScope(below(this, 'start'), this, metadata, new ScopedListener(listener, scope, this[kOwnsScope] === true));
 }
 
+/** `context` with its write callback (which also emits `drain` on a client stream) run in `scope`. */
+function withScopedCallback(context: MessageContext, scope: AsyncResource): MessageContext {
+  const callback = context?.callback;
+  if (typeof callback !== 'function') return context;
+  return { ...context, callback: (error?: Error | null) => scope.runInAsyncScope(callback, undefined, error) };
+}
+
 /**
  * Installed as a scoped call's `sendMessageWithContext`: an interceptor further out may send a
- * message late, from a context of its own; and grpc-js calls the write's callback (which also
- * emits `drain` on a client stream) from wherever the message was finally written.
+ * message late, from a context of its own; and grpc-js calls the write's callback from wherever
+ * the message was finally written.
  */
 function scopedSendMessageWithContext(this: ScopedCall, context: MessageContext, message: unknown): unknown {
   const scope = this[kCallScope]!;
-  const callback = context?.callback;
-  const scoped = typeof callback === 'function'
-    ? { ...context, callback: (error?: Error | null) => scope.runInAsyncScope(callback, undefined, error) }
-    : context;
-  return scope.runInAsyncScope(below(this, 'sendMessageWithContext'), this, scoped, message);
+  return scope.runInAsyncScope(below(this, 'sendMessageWithContext'), this, withScopedCallback(context, scope), message);
 }
 
 /** Installed as a scoped call's `halfClose`, for an interceptor further out that half-closes late. */
@@ -98,17 +101,32 @@ function scopedHalfClose(this: ScopedCall): unknown {
   return this[kCallScope]!.runInAsyncScope(below(this, 'halfClose'), this);
 }
 
-const scopedMethods: Record<ScopedMethod, CallMethod> = {
-  start: scopedStart as CallMethod,
-  sendMessageWithContext: scopedSendMessageWithContext as CallMethod,
-  halfClose: scopedHalfClose as CallMethod,
-};
+/** Every hop's methods: each enters the scope, for interceptors that act late. */
+const hopMethods: ReadonlyArray<[ScopedMethod, CallMethod]> = [
+  ['start', scopedStart as CallMethod],
+  ['sendMessageWithContext', scopedSendMessageWithContext as CallMethod],
+  ['halfClose', scopedHalfClose as CallMethod],
+];
+
+/**
+ * A call without interceptors (register scopes it directly): grpc-js's client starts it, sends
+ * and half-closes synchronously in the caller's own context, so only what comes back later, the
+ * listener's results and the write callbacks, needs the scope. Two scope entries fewer per call.
+ */
+const directMethods: ReadonlyArray<[ScopedMethod, CallMethod]> = [
+  ['start', function start(this: ScopedCall, metadata: unknown, listener?: Listener) {
+    return below(this, 'start').call(this, metadata, new ScopedListener(listener, this[kCallScope]!, this[kOwnsScope] === true));
+  } as CallMethod],
+  ['sendMessageWithContext', function sendMessageWithContext(this: ScopedCall, context: MessageContext, message: unknown) {
+    return below(this, 'sendMessageWithContext').call(this, withScopedCallback(context, this[kCallScope]!), message);
+  } as CallMethod],
+];
 
 /**
  * Makes `call` (made by the next hop just now, for this call alone) run in `scope`. A call that
  * cannot take properties (frozen by an interceptor) is handed back as it is: never a failure.
  */
-function scopeCall<Call>(call: Call, scope: AsyncResource, owns: boolean): Call {
+function scopeCall<Call>(call: Call, scope: AsyncResource, owns: boolean, methods = hopMethods): Call {
   const target = call as ScopedCall;
   if (typeof target !== 'object' || target === null || !Object.isExtensible(target)) return call;
   if (target[kCallScope] !== undefined) {
@@ -118,10 +136,10 @@ function scopeCall<Call>(call: Call, scope: AsyncResource, owns: boolean): Call 
   }
   target[kCallScope] = scope;
   if (owns) target[kOwnsScope] = true;
-  for (const method of Object.keys(scopedMethods) as ScopedMethod[]) {
+  for (const [method, scoped] of methods) {
     if (typeof target[method] !== 'function') continue;
     if (Object.hasOwn(target, method)) (target[kCallBelow] ??= {})[method] = target[method];
-    target[method] = scopedMethods[method];
+    target[method] = scoped;
   }
   return call;
 }
@@ -225,6 +243,14 @@ function effectiveInterceptors(args: InterceptorArguments, methodDefinition: unk
   return ([] as unknown[]).concat(interceptors, provided).filter(Boolean);
 }
 
+const isEmptyList = (list: unknown) => Array.isArray(list) && list.length === 0;
+
+/** The common case, told apart without building any list: no interceptor anywhere. */
+function hasNoInterceptors(args: InterceptorArguments): boolean {
+  return isEmptyList(args.clientInterceptors) && isEmptyList(args.clientInterceptorProviders) &&
+    isEmptyList(args.callInterceptors) && isEmptyList(args.callInterceptorProviders);
+}
+
 type InterceptorsModule = Record<string, unknown> & { getInterceptingCall: (...args: unknown[]) => unknown };
 
 /**
@@ -250,14 +276,14 @@ function interceptorsModuleOf(exports: unknown): InterceptorsModule | undefined 
 function scopedGetInterceptingCall(original: () => CallMethod) {
   return function getInterceptingCall(this: unknown, args: unknown, methodDefinition: unknown, options: unknown, channel: unknown) {
     if (!sharedClientState().registerActive) return Reflect.apply(original(), this, arguments);
-    const interceptors = effectiveInterceptors(args as InterceptorArguments, methodDefinition);
+    const interceptors = hasNoInterceptors(args as InterceptorArguments) ? [] : effectiveInterceptors(args as InterceptorArguments, methodDefinition);
     if (interceptors !== undefined && !interceptors.every(isOurs)) {
       const scopedArgs = { ...(args as object), clientInterceptors: [], clientInterceptorProviders: [], callInterceptors: withGrpcScope(interceptors), callInterceptorProviders: [] };
       // The first of ours in the list captures a scope of its own, never an enclosing call's.
       return buildInScope(undefined, false, original(), this, [scopedArgs, ...Array.prototype.slice.call(arguments, 1)]);
     }
     const scope = new AsyncResource('GrpcCall');
-    return scopeCall(buildInScope(scope, true, original(), this, arguments), scope, true);
+    return scopeCall(buildInScope(scope, true, original(), this, arguments), scope, true, interceptors?.length === 0 ? directMethods : hopMethods);
   };
 }
 
