@@ -29,10 +29,14 @@ export const sessionScenarios: Scenario[] = [
     name: 'session timeout',
     async run(context) {
       const session = await context.connected();
-      // Armed where the session was opened, as code that sets a timeout right after connect does;
-      // the handler tears the session down, and its open stream with it, from the timer's scope.
+      const { stream, closed } = context.request(session, { ':path': '/hang' }, { events: ['response', 'data', 'error?', 'close'] });
+      // Armed in the session's store, as code that sets a timeout right after connect does, but
+      // once the response has started, so that a loaded machine cannot time the session out
+      // before it answers. The handler tears the session down, and its open stream with it, from
+      // the timer's scope.
+      await once(stream, 'data');
       context.inStore('session', () => session.setTimeout(50, () => session.destroy()));
-      await context.request(session, { ':path': '/hang' }, { events: ['response', 'data', 'error?', 'close'] }).closed;
+      await closed;
     },
   },
   {
