@@ -4,7 +4,7 @@ import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { setPriority } from 'node:os';
 
-/** Preload flags per runtime kind, measured on this repo (see /work/shared/RUNTIME-NOTES.md). */
+/** Preload flags per runtime kind, measured on this repo. */
 const kinds = {
   // Self-reference resolves the package's own exports map from any file inside the repo.
   node: { prefix: [], preloads: { '--import': ['--import', 'http2-async-context/register'], '-r': ['-r', 'http2-async-context/register'] } },
