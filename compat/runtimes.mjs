@@ -2,7 +2,6 @@
 // program on each: plainly, or with that runtime's way of preloading http2-async-context/register.
 import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { setPriority } from 'node:os';
 
 /** Preload flags per runtime kind, measured on this repo. */
 const kinds = {
@@ -32,18 +31,14 @@ export const cli = Object.values(JSON.parse(readFileSync('package.json', 'utf8')
 /**
  * Runs `args` with `bin` and resolves `{ code, stdout, stderr, error }`; never rejects, so that
  * one runtime's failure is reported beside the others instead of ending the run. `options.env`
- * replaces the environment the program gets; `options.priority` (a nice value, 19 lowest) lets it
- * run on what CPU the others leave.
+ * replaces the environment the program gets.
  */
 export function run(bin, args, timeout = 120_000, options = {}) {
   return new Promise((resolve) => {
-    const child = execFile(bin, args, { timeout, maxBuffer: 64 * 1024 * 1024, ...(options.env && { env: options.env }) }, (error, stdout, stderr) => {
+    execFile(bin, args, { timeout, maxBuffer: 64 * 1024 * 1024, ...(options.env && { env: options.env }) }, (error, stdout, stderr) => {
       const code = error ? (typeof error.code === 'number' ? error.code : error.signal ?? error.code) : 0;
       resolve({ code, stdout, stderr, ...(error?.killed && { error: `killed after ${timeout} ms` }) });
     });
-    if (options.priority !== undefined && child.pid !== undefined) {
-      try { setPriority(child.pid, options.priority); } catch { /* not allowed here: it runs at normal priority */ }
-    }
   });
 }
 
