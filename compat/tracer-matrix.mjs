@@ -143,8 +143,10 @@ function parseScenario(result, modes) {
  */
 export async function runTracerMatrix(jobs, pool, limit) {
   const agentUrl = `http://127.0.0.1:${await closedLoopbackPort()}`;
-  // Nothing inherited may point a tracer elsewhere (an OTLP endpoint, a Datadog agent host).
+  // Nothing inherited may point a tracer elsewhere (an OTLP endpoint, a Datadog agent host), and
+  // Deno must not look up dl.deno.land for its update check (strace saw the DNS query).
   const inherited = Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^(OTEL|DD)_/.test(name)));
+  inherited.DENO_NO_UPDATE_CHECK = '1';
   const tasks = jobs.flatMap((job) => job.processes.map((process) => ({ job, process })));
   const outcomes = await pool(tasks, limit, async ({ job: { runtime, tracer }, process: { modes, flag, preloads } }) => {
     const args = [...runtime.prefix, ...preloads, scenario, '--tracer', tracer.id, '--mode', flag];
