@@ -232,7 +232,7 @@ function applyMode(mode) {
 
 /** Runs every client through its phases in `mode`, and reports it as one result. */
 async function runMode(mode, tracer, clients, traceOwners) {
-  const result = { runtime, tracer: flags.tracer, tracerPackage: tracer.package, tracerVersion: tracer.version, mode, clients: [] };
+  const result = { runtime, tracer: flags.tracer, tracerPackage: tracer.package, tracerVersion: tracer.version, mode, requests: Number(flags.requests), clients: [] };
   const spansBefore = tracer.spans();
   applyMode(mode);
   for (const { adapter, ...named } of clients) {
