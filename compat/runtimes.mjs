@@ -3,7 +3,7 @@
 import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 
-/** Preload flags per runtime kind, measured on this repo (see /work/shared/RUNTIME-NOTES.md). */
+/** Preload flags per runtime kind, measured on this repo. */
 const kinds = {
   // Self-reference resolves the package's own exports map from any file inside the repo.
   node: { prefix: [], preloads: { '--import': ['--import', 'http2-async-context/register'], '-r': ['-r', 'http2-async-context/register'] } },
@@ -30,11 +30,12 @@ export const cli = Object.values(JSON.parse(readFileSync('package.json', 'utf8')
 
 /**
  * Runs `args` with `bin` and resolves `{ code, stdout, stderr, error }`; never rejects, so that
- * one runtime's failure is reported beside the others instead of ending the run.
+ * one runtime's failure is reported beside the others instead of ending the run. `options.env`
+ * replaces the environment the program gets.
  */
-export function run(bin, args, timeout = 120_000) {
+export function run(bin, args, timeout = 120_000, options = {}) {
   return new Promise((resolve) => {
-    execFile(bin, args, { timeout, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
+    execFile(bin, args, { timeout, maxBuffer: 64 * 1024 * 1024, ...(options.env && { env: options.env }) }, (error, stdout, stderr) => {
       const code = error ? (typeof error.code === 'number' ? error.code : error.signal ?? error.code) : 0;
       resolve({ code, stdout, stderr, ...(error?.killed && { error: `killed after ${timeout} ms` }) });
     });
