@@ -18,6 +18,16 @@ export interface Integration {
   patch(exports: unknown): boolean;
   /** Undoes `patch` on that copy, leaving in place whatever someone installed on top of ours. */
   unpatch(exports: unknown): void;
+  /**
+   * Patches what one file of a copy exports, as that file loads: `file` is its path below the
+   * package folder, with `/`, and `folder` the package folder. For a runtime whose load of the
+   * main entry no hook sees (Bun, for an ES module's import of it): the files the entry requires
+   * still pass one, before the entry hands its exports to anyone. Patches the same methods
+   * `patch` does, so either may come first. False, touching nothing, for any other file.
+   */
+  patchFile(file: string, exports: unknown, folder: string): boolean;
+  /** Undoes `patchFile` on that file's exports. */
+  unpatchFile(file: string, exports: unknown): void;
 }
 
 /** Whether `version` (`A.B.C`, a pre-release counting as its release) lies in `range` (`>=A.B.C <X.Y.Z`). */
@@ -102,8 +112,15 @@ export function restoreMethods(holder: Record<string, unknown>): void {
   else target[kSlots] = remaining;
 }
 
+type ModuleCache = Record<string, { exports?: unknown } | undefined>;
+const moduleCache = () => (Module as unknown as { _cache?: ModuleCache })._cache ?? {};
+
 /** The CommonJS module cache (`require.cache`) as `[filename, exports]`; empty where there is none. */
 export function loadedModules(): Array<[string, unknown]> {
-  const cache = (Module as unknown as { _cache?: Record<string, { exports?: unknown } | undefined> })._cache ?? {};
-  return Object.entries(cache).map(([filename, loaded]) => [filename, loaded?.exports]);
+  return Object.entries(moduleCache()).map(([filename, loaded]) => [filename, loaded?.exports]);
+}
+
+/** The exports of the module loaded from `filename`, if the CommonJS module cache has it. */
+export function loadedModule(filename: string): unknown {
+  return moduleCache()[filename]?.exports;
 }
