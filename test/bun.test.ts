@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import type { StackReport } from '../dist/esm/doctor/index.js';
 import { runNode } from './helpers/child.js';
 
 // The register preload on Bun, on real loopback servers: it reaches grpc-js, http2-wrapper (and
@@ -74,5 +75,23 @@ describe.skipIf(bun === undefined)('bun --preload register', () => {
       bareIsNpm: true, requireIsNpm: true, stub: { compose: 'function', dispatch: 'function' },
       npmDispatchPatched: true, patchClients: false,
     });
+  });
+});
+
+describe.skipIf(bun === undefined)('the client doctor on Bun', () => {
+  const doctor = (preload: string) => runBun('test/fixtures/stack-doctor.mjs', [preload, 'undici']) as Promise<StackReport>;
+
+  it('runs the register mode with the preload and judges it like every other fixed mode', async () => {
+    const report = await doctor(register);
+    expect(report).toMatchObject({ runtime: { name: 'bun' }, modes: ['native', 'register', 'explicit'], notes: [], ok: true });
+    const phases = report.clients[0]!.modes.register!.run!.phases;
+    expect(phases.map(({ right, total }) => right === total && total > 0)).toEqual([true, true, true]);
+  });
+
+  it('is not ok when the register column is wrong', async () => {
+    const report = await doctor(`${root}test/fixtures/register-unreached.mjs`);
+    const phases = report.clients[0]!.modes.register!.run!.phases;
+    expect(phases.some(({ right, total }) => right < total)).toBe(true);
+    expect(report.ok).toBe(false);
   });
 });
