@@ -69,6 +69,15 @@ describe.skipIf(bun === undefined)('bun --preload register', () => {
     });
   });
 
+  for (const how of ['import', 'require'] as const) {
+    it(`the same app on Node under --import register, ${how === 'import' ? 'importing' : 'requiring'} undici by its file as on Bun, is scoped too`, async () => {
+      const run = await runNode(app, [how, 'newest', '--report'], ['--import', 'http2-async-context/register']) as AppRun;
+      expect(run.runtime).toMatch(/^node /);
+      expect(clean(run)).toEqual(allClean);
+      expect(run.patchClients).toBe(false);
+    });
+  }
+
   it('on Node the bare name is npm\'s undici, patched the same way', async () => {
     const run = await runNode('test/fixtures/undici-builtin.mjs', [], ['--import', 'http2-async-context/register']);
     expect(run).toEqual({

@@ -92,16 +92,21 @@ function hookState(): HookState {
   return state;
 }
 
-/** What a load of `integration`'s main entry is called with: its name, or (from ESM) its path. */
-const entrySuffixes = new Map(integrations.map((integration) => {
-  const posix = `/node_modules/${integration.name}/${integration.entry}`;
-  return [integration, [posix, posix.replaceAll('/', '\\')]] as const;
+/**
+ * What a load of `integration`'s main entry is called with: its name, or the entry by its
+ * subpath (`undici/index.js`, how Bun's built-in `undici` is stepped around), with or without
+ * `.js`; or (from ESM, and in the module cache) its path.
+ */
+const entryRequests = new Map(integrations.map((integration) => {
+  const subpath = `${integration.name}/${integration.entry}`;
+  const posix = `/node_modules/${subpath}`;
+  return [integration, { names: [integration.name, subpath, subpath.replace(/\.js$/, '')], suffixes: [posix, posix.replaceAll('/', '\\')] }] as const;
 }));
 
 /** The integration whose main entry `request` names, judged by the string alone. */
 function integrationFor(request: string): Integration | undefined {
-  for (const [integration, suffixes] of entrySuffixes) {
-    if (request === integration.name || suffixes.some((suffix) => request.endsWith(suffix))) return integration;
+  for (const [integration, { names, suffixes }] of entryRequests) {
+    if (names.includes(request) || suffixes.some((suffix) => request.endsWith(suffix))) return integration;
   }
   return undefined;
 }
