@@ -109,6 +109,19 @@ describe('patchClients()', () => {
     await patched.close();
   });
 
+  it('reaches a Client composed before it, whose compose() bound the native dispatch, scoping each request once', async () => {
+    const identity = (dispatch: unknown) => dispatch;
+    const before = h2Client();
+    const composed = before.compose(identity as never);
+    patchClients();
+    expect(await resourcesCreatedBy('UndiciRequest', () => coldUndici(composed).then((right) => expect(right).toBe(3)))).toBe(3);
+    await before.close();
+    // Composed after the patch, ours goes between the interceptors and the internal hop steps aside.
+    const after = h2Client();
+    expect(await resourcesCreatedBy('UndiciRequest', () => coldUndici(after.compose(identity as never)).then((right) => expect(right).toBe(3)))).toBe(3);
+    await after.close();
+  });
+
   it('leaves a later patch on top in place and passes through until patched again', async () => {
     patchClients();
     const ours = undici.Client.prototype.dispatch;

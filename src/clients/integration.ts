@@ -87,13 +87,13 @@ export function whileScoping<T>(shared: SharedClientState, create: () => T): T {
 type Method = (this: unknown, ...args: unknown[]) => unknown;
 
 const kSlots = Symbol.for('http2-async-context.client-slots.v2');
-type Patchable = Record<string, unknown> & { [kSlots]?: Replacement[] };
+type Patchable = Record<PropertyKey, unknown> & { [kSlots]?: Replacement[] };
 
 /**
  * Installs `wrap` over each of `methods` on `holder` that is not ours already: a second patch
  * after an unpatch that could not take ours off (someone wrapped on top) installs nothing twice.
  */
-export function replaceMethods(holder: Record<string, unknown>, methods: readonly string[], wrap: (method: string, below: () => Method) => Method): void {
+export function replaceMethods(holder: Record<PropertyKey, unknown>, methods: readonly PropertyKey[], wrap: (method: PropertyKey, below: () => Method) => Method): void {
   const target = holder as Patchable;
   const slots = target[kSlots] ?? [];
   for (const method of methods) {
@@ -105,7 +105,7 @@ export function replaceMethods(holder: Record<string, unknown>, methods: readonl
 }
 
 /** Takes off what `replaceMethods` installed, where ours is still on top. */
-export function restoreMethods(holder: Record<string, unknown>): void {
+export function restoreMethods(holder: Record<PropertyKey, unknown>): void {
   const target = holder as Patchable;
   const remaining = (target[kSlots] ?? []).filter((slot) => !restore(slot));
   if (remaining.length === 0) delete target[kSlots];

@@ -180,14 +180,50 @@ function unwrapHandlerOf(exports: unknown): Function | undefined {
 }
 
 /**
+ * Above 0 while a dispatch of ours passes a handler on, synchronously, that is scoped already
+ * (or wrapped by undici after passing one of ours): the internal hops below it let it through.
+ * Module-wide: both hops are installed together, by the copy of this package that patched.
+ */
+let passingOn = 0;
+
+function passOn(dispatch: Function, thisArg: unknown, args: ArrayLike<unknown>): unknown {
+  passingOn++;
+  try {
+    return Reflect.apply(dispatch, thisArg, args);
+  } finally {
+    passingOn--;
+  }
+}
+
+/** undici's internal `kDispatch` symbol (`Symbol('dispatch')`), as the prototype chain of `prototype` has it. */
+function internalDispatchKey(prototype: Holder): symbol | undefined {
+  for (let holder: object | null = prototype; holder !== null; holder = Object.getPrototypeOf(holder) as object | null) {
+    const key = Object.getOwnPropertySymbols(holder).find((symbol) => symbol.description === 'dispatch');
+    if (key !== undefined) return key;
+  }
+  return undefined;
+}
+
+/**
  * Register's `dispatch` on one dispatcher class's prototype: the first dispatch of a request
  * scopes its handler. A handler of this copy's `UnwrapHandler` has passed one of ours already.
+ *
+ * And its internal `kDispatch`, which the public `dispatch` calls once it has checked the
+ * request: `compose()` binds the public `dispatch` it finds when it runs, so a dispatcher
+ * composed before `patchClients()` reaches ours only there. It scopes only what no dispatch of
+ * ours is passing on, which costs a request that passed ours a counter and a few checks.
  */
 function patchDispatch(prototype: Holder, UnwrapHandler: Function | undefined): void {
   replaceMethods(prototype, ['dispatch'], (_, below) => function dispatch(this: unknown, options: unknown, handler: unknown) {
-    if (!sharedClientState().registerActive || (UnwrapHandler !== undefined && handler instanceof UnwrapHandler)) {
-      return Reflect.apply(below(), this, arguments);
-    }
+    if (!sharedClientState().registerActive) return Reflect.apply(below(), this, arguments);
+    if ((UnwrapHandler !== undefined && handler instanceof UnwrapHandler) || isScoped(handler)) return passOn(below(), this, arguments);
+    return dispatchInScope(below() as Dispatch<unknown, unknown>, this, options, handler);
+  });
+  const kDispatch = internalDispatchKey(prototype);
+  if (kDispatch === undefined) return;
+  replaceMethods(prototype, [kDispatch], (_, below) => function internalDispatch(this: unknown, options: unknown, handler: unknown) {
+    const shared = sharedClientState();
+    if (!shared.registerActive || passingOn > 0 || shared.undiciScope !== undefined) return Reflect.apply(below(), this, arguments);
     return dispatchInScope(below() as Dispatch<unknown, unknown>, this, options, handler);
   });
 }
