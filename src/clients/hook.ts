@@ -111,6 +111,10 @@ function integrationFor(request: string): Integration | undefined {
   return undefined;
 }
 
+/** Each integration's package folder below `node_modules`, with `/` and with `\\`. */
+const packagePrefixes = integrations.map((integration) =>
+  [integration, `${integration.name}/`, `${integration.name.replace('/', '\\')}\\`] as const);
+
 /**
  * The integration whose package holds the file at `filename` (an absolute path), the package
  * folder and the file below it with `/`; undefined for a file of any other package. The last
@@ -119,11 +123,11 @@ function integrationFor(request: string): Integration | undefined {
 function packageFileOf(filename: string): KnownFile | undefined {
   const at = filename.lastIndexOf('node_modules');
   if (at === -1) return undefined;
-  const below = filename.slice(at + 'node_modules/'.length).replaceAll('\\', '/');
-  for (const integration of integrations) {
-    if (!below.startsWith(`${integration.name}/`)) continue;
-    const folder = filename.slice(0, at + 'node_modules/'.length + integration.name.length);
-    return { integration, folder, file: below.slice(integration.name.length + 1) };
+  const start = at + 'node_modules/'.length;
+  for (const [integration, posix, windows] of packagePrefixes) {
+    if (!filename.startsWith(posix, start) && !filename.startsWith(windows, start)) continue;
+    const end = start + posix.length;
+    return { integration, folder: filename.slice(0, end - 1), file: filename.slice(end).replaceAll('\\', '/') };
   }
   return undefined;
 }

@@ -249,12 +249,15 @@ const classFiles = new Map(Object.entries({
   'env-http-proxy-agent': 'EnvHttpProxyAgent', 'retry-agent': 'RetryAgent', 'h2c-client': 'H2CClient', dispatcher: 'Dispatcher',
 }));
 
+const classNames = new Set(classFiles.values());
+
 /** The prototype of the class `file` defines, if it is one of `classFiles` and exports that class. */
 function classInFile(file: string, exports: unknown): { name: string; prototype: Holder } | undefined {
+  // The class name first: it rules out nearly every file, and costs less than the path.
+  if (typeof exports !== 'function' || !classNames.has(exports.name)) return undefined;
   const name = classFiles.get(/^lib\/(?:dispatcher\/)?([a-z0-9-]+)\.js$/.exec(file)?.[1] ?? '');
-  if (name === undefined || typeof exports !== 'function' || exports.name !== name) return undefined;
   const prototype = (exports as { prototype?: Holder }).prototype;
-  return prototype === undefined ? undefined : { name, prototype };
+  return name !== exports.name || prototype === undefined ? undefined : { name, prototype };
 }
 
 /**
