@@ -237,7 +237,9 @@ function installLoadHook(state: HookState): void {
  * loads, but CommonJS source returned from it never runs (the module comes out empty), and
  * `onResolve` sees neither the exports nor the built-in `undici`; `Module.prototype.require`,
  * once replaced, is called for every `require()` call but not for an imported entry, with the
- * request string only. Costs one string search per CommonJS `.js` load and nothing per request.
+ * request string only. Cost, measured on Bun 1.4.5: nothing per request; per CommonJS `.js`
+ * load, Bun calling a JavaScript loader at all (a bare pass-through wrapper costs the same:
+ * 0–10 ms of CPU for 240 files, within this machine's noise) and one search of the path.
  * Node and Deno keep only `Module._load`, as before.
  */
 function installCompileHook(state: HookState): void {
