@@ -65,7 +65,7 @@ describe.skipIf(bun === undefined)('bun --preload register', () => {
     const run = await runBun('test/fixtures/undici-builtin.mjs', [], ['--preload', register]);
     expect(run).toEqual({
       bareIsNpm: false, requireIsNpm: false, stub: { compose: 'undefined', dispatch: 'undefined' },
-      npmDispatchPatched: true, patchClients: false,
+      unpatchedDispatchers: [], patchClients: false,
     });
   });
 
@@ -82,7 +82,7 @@ describe.skipIf(bun === undefined)('bun --preload register', () => {
     const run = await runNode('test/fixtures/undici-builtin.mjs', [], ['--import', 'http2-async-context/register']);
     expect(run).toEqual({
       bareIsNpm: true, requireIsNpm: true, stub: { compose: 'function', dispatch: 'function' },
-      npmDispatchPatched: true, patchClients: false,
+      unpatchedDispatchers: [], patchClients: false,
     });
   });
 });

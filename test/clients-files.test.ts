@@ -77,6 +77,23 @@ describe.each(['newest', 'oldest'] as const)('file-by-file patches, %s clients',
   });
 });
 
+describe('file-by-file patches in the order the files load', () => {
+  it("undici's Dispatcher first, then each class below it: every class gets a dispatch of its own", () => {
+    const { folder, load } = library('newest', 'undici');
+    const files = ['dispatcher', 'client', 'pool', 'balanced-pool', 'agent', 'proxy-agent', 'env-http-proxy-agent', 'retry-agent', 'h2c-client']
+      .map((name) => `lib/dispatcher/${name}.js`);
+    const classes = files.map((file) => load(file) as { prototype: Holder });
+    const methods = () => classes.map(({ prototype }, i) => [i === 0 ? prototype.compose : prototype.dispatch, Object.hasOwn(prototype, i === 0 ? 'compose' : 'dispatch')]);
+    const native = methods();
+    for (const [i, file] of files.entries()) expect(undiciIntegration.patchFile(file, classes[i], folder), file).toBe(true);
+    const patched = methods();
+    expect(patched.map(([, own]) => own)).toEqual(files.map(() => true));
+    for (const [i, [method]] of patched.entries()) expect(method, files[i]).not.toBe(native[i]![0]);
+    for (const [i, file] of files.entries()) undiciIntegration.unpatchFile(file, classes[i]);
+    expect(methods()).toEqual(native);
+  });
+});
+
 describe('the Bun file hook, run on Node', () => {
   it('patches on Module._extensions[".js"] alone, entry and file by file, and unpatching takes it off', async () => {
     // Node pretending to be Bun, with our Module._load buried: only the Bun hook can patch.

@@ -90,12 +90,18 @@ const kSlots = Symbol.for('http2-async-context.client-slots.v2');
 type Patchable = Record<PropertyKey, unknown> & { [kSlots]?: Replacement[] };
 
 /**
+ * What `replaceMethods` installed on `holder` itself. Never an inherited list: a class's
+ * prototype inherits its base class's, which is patched too (undici's `Dispatcher`).
+ */
+const ownSlots = (target: Patchable): Replacement[] => (Object.hasOwn(target, kSlots) ? target[kSlots]! : []);
+
+/**
  * Installs `wrap` over each of `methods` on `holder` that is not ours already: a second patch
  * after an unpatch that could not take ours off (someone wrapped on top) installs nothing twice.
  */
 export function replaceMethods(holder: Record<PropertyKey, unknown>, methods: readonly PropertyKey[], wrap: (method: PropertyKey, below: () => Method) => Method): void {
   const target = holder as Patchable;
-  const slots = target[kSlots] ?? [];
+  const slots = ownSlots(target);
   for (const method of methods) {
     if (typeof holder[method] !== 'function' || slots.some((slot) => slot.key === method)) continue;
     const slot = replace<Method>(holder, method, (below) => wrap(method, below));
@@ -107,7 +113,7 @@ export function replaceMethods(holder: Record<PropertyKey, unknown>, methods: re
 /** Takes off what `replaceMethods` installed, where ours is still on top. */
 export function restoreMethods(holder: Record<PropertyKey, unknown>): void {
   const target = holder as Patchable;
-  const remaining = (target[kSlots] ?? []).filter((slot) => !restore(slot));
+  const remaining = ownSlots(target).filter((slot) => !restore(slot));
   if (remaining.length === 0) delete target[kSlots];
   else target[kSlots] = remaining;
 }
