@@ -13,15 +13,15 @@ function phaseMark(entry, phase) {
   return `✘ ${result.right}/${result.total}${result.missing ? `, ${result.missing} missing` : ''}`;
 }
 
-/** A fixed run must be clean, unless the runtime cannot run the client, the version has no helper, or it is Bun's register (a preload cannot reach clients there). */
-function expectedClean(runtime, entry) {
-  if (entry.mode === 'native' || entry.skipKind === 'runtime' || entry.skipKind === 'helper') return false;
-  return !(runtime === 'bun' && entry.mode === 'register');
+/** A fixed run must be clean, unless the runtime cannot run the client or the version has no helper. */
+function expectedClean(entry) {
+  return !(entry.mode === 'native' || entry.skipKind === 'runtime' || entry.skipKind === 'helper');
 }
 
 /**
  * Rows and failures from each runtime's client reports (`result.clients`: one doctor --clients
- * report per installed set). Bun's cells add the late patchClients() run after the explicit one.
+ * report per installed set). A report that ran the late mode too (`patchClients()` after the
+ * clients loaded) adds it after the explicit one.
  */
 export function buildClientMatrix(results) {
   const order = [];
@@ -56,7 +56,7 @@ export function buildClientMatrix(results) {
             totals.get(key)[entry.mode] = { right, total, clean: runClean(entry.run) };
           }
           if (entry.skipKind === 'runtime') notes.add(`${client.package} ${entry.skipped}`);
-          if (expectedClean(runtime.name, entry) && !runClean(entry.run)) {
+          if (expectedClean(entry) && !runClean(entry.run)) {
             failures.push(`${name} · ${label} · ${entry.mode}: ${entry.skipped ?? entry.run?.error ?? entry.run?.phases.map(({ summary }) => summary).join('; ')}`);
           }
         }
@@ -91,7 +91,7 @@ export function formatClientMarkdown(matrix, { byPhase = false } = {}) {
     ? 'Each cell: native → `register` → explicit helper, callbacks of 8 concurrent requests of each kind, each request in its own store: ✔ every callback saw its own store, ✘ right/all, – not run (no helper for that version), · not run on that runtime.'
     : 'Each cell: native → `register` → explicit helper, callbacks that saw their own request\'s store, over every phase (cold, warm, after GOAWAY and, for grpc-js, a server restart with `waitForReady`; 8 concurrent requests of each kind per phase): ✔ all of them, ✘ right/all, – not run (no helper for that version), · not run on that runtime.';
   return [
-    `${legendText} On Bun, \`(late …)\` is \`patchClients()\` called after the clients were imported.`,
+    legendText,
     '', row(header), row(header.map(() => '---')), ...(byPhase ? matrix.rows : matrix.summaryRows).map(row),
     ...(matrix.notes.length ? ['', ...matrix.notes.map((note) => `- ${note}`)] : []),
   ].join('\n');

@@ -1,5 +1,6 @@
 import { createHook } from 'node:async_hooks';
 import Module, { createRequire } from 'node:module';
+import { dirname } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { patchClients, unpatchClients, unpatchHttp2 } from '../dist/esm/index.js';
 import { scopeHttp2WrapperAgent } from '../dist/esm/http2-wrapper.js';
@@ -56,9 +57,18 @@ async function coldUndici(client: { dispatch: typeof nativeDispatch }) {
   return seen.filter((stores, i) => stores.length > 0 && stores.every((store) => store === ids[i])).length;
 }
 
+/** How patchClients() reports the copy of `name` that `from` resolves. */
+function reported(name: string, from = require) {
+  const manifest = from.resolve(`${name}/package.json`);
+  return { name, version: (from(manifest) as { version: string }).version, path: dirname(manifest) };
+}
+const byName = (copies: readonly { name: string; path?: string }[] | false) =>
+  copies === false ? false : [...copies].sort((a, b) => `${a.name} ${a.path}`.localeCompare(`${b.name} ${b.path}`));
+
 describe('patchClients()', () => {
-  it('patches copies already loaded, and unpatch gives back exactly what was there', () => {
-    expect(patchClients()).toBe(true);
+  it('patches copies already loaded, says which, and unpatch gives back exactly what was there', () => {
+    expect(byName(patchClients())).toEqual([reported('http2-wrapper'), reported('undici')]);
+    // On already, with every loaded copy patched: nothing changed, and it says so.
     expect(patchClients()).toBe(false);
     expect(moduleInternals._load).not.toBe(nativeLoad);
     expect(Object.hasOwn(undici.Client.prototype, 'dispatch')).toBe(true);
@@ -81,7 +91,7 @@ describe('patchClients()', () => {
   });
 
   it('unpatchHttp2() turns it off too, as it turns off all that register turned on', () => {
-    expect(patchClients()).toBe(true);
+    expect(patchClients()).toBeTruthy();
     expect(unpatchHttp2()).toBe(true);
     expect(moduleInternals._load).toBe(nativeLoad);
     expect(undici.Client.prototype.dispatch).toBe(nativeDispatch);
@@ -97,6 +107,19 @@ describe('patchClients()', () => {
     const patched = h2Client();
     expect(await coldUndici(patched)).toBe(3);
     await patched.close();
+  });
+
+  it('reaches a Client composed before it, whose compose() bound the native dispatch, scoping each request once', async () => {
+    const identity = (dispatch: unknown) => dispatch;
+    const before = h2Client();
+    const composed = before.compose(identity as never);
+    patchClients();
+    expect(await resourcesCreatedBy('UndiciRequest', () => coldUndici(composed).then((right) => expect(right).toBe(3)))).toBe(3);
+    await before.close();
+    // Composed after the patch, ours goes between the interceptors and the internal hop steps aside.
+    const after = h2Client();
+    expect(await resourcesCreatedBy('UndiciRequest', () => coldUndici(after.compose(identity as never)).then((right) => expect(right).toBe(3)))).toBe(3);
+    await after.close();
   });
 
   it('leaves a later patch on top in place and passes through until patched again', async () => {
@@ -132,6 +155,20 @@ describe('patchClients()', () => {
     await client.close();
     unpatchClients();
     for (const copy of [undici, oldest]) expect(Object.hasOwn(copy.Client.prototype, 'dispatch')).toBe(false);
+  });
+
+  it('reports each copy it patches once: one its hook patched as it loaded is not news to the next call', () => {
+    const loaded = [reported('http2-wrapper'), reported('undici'), reported('undici', requireOldest)];
+    // After an unpatch everything loaded is patched again, and reported again.
+    expect(byName(patchClients())).toEqual(byName(loaded));
+    const entry = requireOldest.resolve('http2-wrapper');
+    expect(require.cache[entry], 'this copy must load after the patch').toBeUndefined();
+    const wrapper = requireOldest(entry) as typeof http2wrapper;
+    const asLoaded = wrapper.Agent.prototype.request;
+    expect(patchClients()).toBe(false);
+    unpatchClients();
+    expect(wrapper.Agent.prototype.request, 'the hook patched it as it loaded').not.toBe(asLoaded);
+    expect(byName(patchClients())).toEqual(byName([...loaded, reported('http2-wrapper', requireOldest)]));
   });
 
   it('a later Module._load wrapper stays; ours passes loads through once unpatched', () => {

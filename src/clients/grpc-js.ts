@@ -253,6 +253,14 @@ function hasNoInterceptors(args: InterceptorArguments): boolean {
 
 type InterceptorsModule = Record<string, unknown> & { getInterceptingCall: (...args: unknown[]) => unknown };
 
+/** `exports` as grpc-js's `client-interceptors` module (which defines `InterceptingCall`), if it is one. */
+function asInterceptorsModule(exports: unknown): InterceptorsModule | undefined {
+  const candidate = exports as Partial<InterceptorsModule> | null | undefined;
+  return typeof candidate?.getInterceptingCall === 'function' && typeof candidate.InterceptingCall === 'function'
+    ? candidate as InterceptorsModule
+    : undefined;
+}
+
 /**
  * The copy's `client-interceptors` module, found in the module cache by the `InterceptingCall`
  * class that the copy's main entry exports (so a nested or aliased copy finds its own).
@@ -261,9 +269,8 @@ function interceptorsModuleOf(exports: unknown): InterceptorsModule | undefined 
   const InterceptingCall = (exports as { InterceptingCall?: unknown }).InterceptingCall;
   if (typeof InterceptingCall !== 'function') return undefined;
   for (const [filename, loaded] of loadedModules()) {
-    const candidate = loaded as InterceptorsModule | undefined;
-    if (filename.endsWith('client-interceptors.js') && candidate?.InterceptingCall === InterceptingCall &&
-      typeof candidate.getInterceptingCall === 'function') return candidate;
+    const candidate = asInterceptorsModule(loaded);
+    if (filename.endsWith('client-interceptors.js') && candidate?.InterceptingCall === InterceptingCall) return candidate;
   }
   return undefined;
 }
@@ -316,6 +323,15 @@ function scopedWaitForReady(original: () => CallMethod) {
   };
 }
 
+const patchInterceptors = (module: InterceptorsModule) =>
+  replaceMethods(module, ['getInterceptingCall'], (_, original) => scopedGetInterceptingCall(original));
+const patchClient = (prototype: Record<string, unknown>) =>
+  replaceMethods(prototype, ['waitForReady'], (_, original) => scopedWaitForReady(original));
+
+/** The two files of grpc-js (1.8–1.14) whose exports register patches, below the package folder. */
+const interceptorsFile = 'build/src/client-interceptors.js';
+const clientFile = 'build/src/client.js';
+
 /**
  * grpc-js has no process-wide interceptor, and its generated clients keep their own copies of
  * `Client`'s request methods, so register reaches calls through the one internal function every
@@ -329,9 +345,9 @@ export const grpcJsIntegration: Integration = {
   patch(exports) {
     const interceptors = interceptorsModuleOf(exports);
     if (interceptors === undefined) return false;
-    replaceMethods(interceptors, ['getInterceptingCall'], (_, original) => scopedGetInterceptingCall(original));
+    patchInterceptors(interceptors);
     const client = clientPrototypeOf(exports);
-    if (client !== undefined) replaceMethods(client, ['waitForReady'], (_, original) => scopedWaitForReady(original));
+    if (client !== undefined) patchClient(client);
     return true;
   },
   unpatch(exports) {
@@ -339,5 +355,16 @@ export const grpcJsIntegration: Integration = {
     if (interceptors !== undefined) restoreMethods(interceptors);
     const client = clientPrototypeOf(exports);
     if (client !== undefined) restoreMethods(client);
+  },
+  patchFile(file, exports) {
+    const interceptors = file === interceptorsFile ? asInterceptorsModule(exports) : undefined;
+    const client = file === clientFile ? clientPrototypeOf(exports) : undefined;
+    if (interceptors !== undefined) patchInterceptors(interceptors);
+    if (client !== undefined) patchClient(client);
+    return interceptors !== undefined || client !== undefined;
+  },
+  unpatchFile(file, exports) {
+    const holder = file === interceptorsFile ? asInterceptorsModule(exports) : file === clientFile ? clientPrototypeOf(exports) : undefined;
+    if (holder !== undefined) restoreMethods(holder);
   },
 };

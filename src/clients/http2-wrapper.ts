@@ -61,22 +61,37 @@ function agentPrototypeOf(exports: unknown): Record<string, unknown> | undefined
   return typeof prototype?.request === 'function' ? prototype : undefined;
 }
 
+/**
+ * Register's `Agent.prototype.request` on the copy whose exports (its main entry's, or
+ * `source/agent.js`'s: both have `Agent`) these are; false if they have no such `Agent`.
+ */
+function patchAgent(exports: unknown): boolean {
+  const prototype = agentPrototypeOf(exports);
+  if (prototype === undefined) return false;
+  replaceMethods(prototype, ['request'], (_, below) => function request(this: unknown) {
+    if (!sharedClientState().registerActive || sharedClientState().scopingDepth > 0) return Reflect.apply(below(), this, arguments);
+    return requestInScope(below() as AgentRequest, this, Array.from(arguments));
+  });
+  return true;
+}
+
+function unpatchAgent(exports: unknown): void {
+  const prototype = agentPrototypeOf(exports);
+  if (prototype !== undefined) restoreMethods(prototype);
+}
+
+/** The file that defines `Agent` in http2-wrapper 2.x, below the package folder. */
+const agentFile = 'source/agent.js';
+
 /** Register wraps `Agent.prototype.request`, which every agent (got's too) issues requests through. */
 export const http2WrapperIntegration: Integration = {
   name: 'http2-wrapper',
   entry: 'source/index.js',
   versions: '>=2.0.0 <3.0.0',
-  patch(exports) {
-    const prototype = agentPrototypeOf(exports);
-    if (prototype === undefined) return false;
-    replaceMethods(prototype, ['request'], (_, below) => function request(this: unknown) {
-      if (!sharedClientState().registerActive || sharedClientState().scopingDepth > 0) return Reflect.apply(below(), this, arguments);
-      return requestInScope(below() as AgentRequest, this, Array.from(arguments));
-    });
-    return true;
-  },
-  unpatch(exports) {
-    const prototype = agentPrototypeOf(exports);
-    if (prototype !== undefined) restoreMethods(prototype);
+  patch: patchAgent,
+  unpatch: unpatchAgent,
+  patchFile: (file, exports) => file === agentFile && patchAgent(exports),
+  unpatchFile(file, exports) {
+    if (file === agentFile) unpatchAgent(exports);
   },
 };

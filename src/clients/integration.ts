@@ -18,6 +18,16 @@ export interface Integration {
   patch(exports: unknown): boolean;
   /** Undoes `patch` on that copy, leaving in place whatever someone installed on top of ours. */
   unpatch(exports: unknown): void;
+  /**
+   * Patches what one file of a copy exports, as that file loads: `file` is its path below the
+   * package folder, with `/`, and `folder` the package folder. For a runtime whose load of the
+   * main entry no hook sees (Bun, for an ES module's import of it): the files the entry requires
+   * still pass one, before the entry hands its exports to anyone. Patches the same methods
+   * `patch` does, so either may come first. False, touching nothing, for any other file.
+   */
+  patchFile(file: string, exports: unknown, folder: string): boolean;
+  /** Undoes `patchFile` on that file's exports. */
+  unpatchFile(file: string, exports: unknown): void;
 }
 
 /** Whether `version` (`A.B.C`, a pre-release counting as its release) lies in `range` (`>=A.B.C <X.Y.Z`). */
@@ -77,15 +87,21 @@ export function whileScoping<T>(shared: SharedClientState, create: () => T): T {
 type Method = (this: unknown, ...args: unknown[]) => unknown;
 
 const kSlots = Symbol.for('http2-async-context.client-slots.v2');
-type Patchable = Record<string, unknown> & { [kSlots]?: Replacement[] };
+type Patchable = Record<PropertyKey, unknown> & { [kSlots]?: Replacement[] };
+
+/**
+ * What `replaceMethods` installed on `holder` itself. Never an inherited list: a class's
+ * prototype inherits its base class's, which is patched too (undici's `Dispatcher`).
+ */
+const ownSlots = (target: Patchable): Replacement[] => (Object.hasOwn(target, kSlots) ? target[kSlots]! : []);
 
 /**
  * Installs `wrap` over each of `methods` on `holder` that is not ours already: a second patch
  * after an unpatch that could not take ours off (someone wrapped on top) installs nothing twice.
  */
-export function replaceMethods(holder: Record<string, unknown>, methods: readonly string[], wrap: (method: string, below: () => Method) => Method): void {
+export function replaceMethods(holder: Record<PropertyKey, unknown>, methods: readonly PropertyKey[], wrap: (method: PropertyKey, below: () => Method) => Method): void {
   const target = holder as Patchable;
-  const slots = target[kSlots] ?? [];
+  const slots = ownSlots(target);
   for (const method of methods) {
     if (typeof holder[method] !== 'function' || slots.some((slot) => slot.key === method)) continue;
     const slot = replace<Method>(holder, method, (below) => wrap(method, below));
@@ -95,15 +111,22 @@ export function replaceMethods(holder: Record<string, unknown>, methods: readonl
 }
 
 /** Takes off what `replaceMethods` installed, where ours is still on top. */
-export function restoreMethods(holder: Record<string, unknown>): void {
+export function restoreMethods(holder: Record<PropertyKey, unknown>): void {
   const target = holder as Patchable;
-  const remaining = (target[kSlots] ?? []).filter((slot) => !restore(slot));
+  const remaining = ownSlots(target).filter((slot) => !restore(slot));
   if (remaining.length === 0) delete target[kSlots];
   else target[kSlots] = remaining;
 }
 
+type ModuleCache = Record<string, { exports?: unknown } | undefined>;
+const moduleCache = () => (Module as unknown as { _cache?: ModuleCache })._cache ?? {};
+
 /** The CommonJS module cache (`require.cache`) as `[filename, exports]`; empty where there is none. */
 export function loadedModules(): Array<[string, unknown]> {
-  const cache = (Module as unknown as { _cache?: Record<string, { exports?: unknown } | undefined> })._cache ?? {};
-  return Object.entries(cache).map(([filename, loaded]) => [filename, loaded?.exports]);
+  return Object.entries(moduleCache()).map(([filename, loaded]) => [filename, loaded?.exports]);
+}
+
+/** The exports of the module loaded from `filename`, if the CommonJS module cache has it. */
+export function loadedModule(filename: string): unknown {
+  return moduleCache()[filename]?.exports;
 }

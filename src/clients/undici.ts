@@ -1,5 +1,6 @@
 import { AsyncResource } from 'node:async_hooks';
-import { loadedModules, replaceMethods, restoreMethods, sharedClientState, type Integration } from './integration.js';
+import { join } from 'node:path';
+import { loadedModule, loadedModules, replaceMethods, restoreMethods, sharedClientState, type Integration } from './integration.js';
 
 /** Every callback of an undici dispatch handler: undici 6's and 7's legacy set, and undici 7's own. */
 const handlerMethods = [
@@ -179,6 +180,87 @@ function unwrapHandlerOf(exports: unknown): Function | undefined {
 }
 
 /**
+ * Above 0 while a dispatch of ours passes a handler on, synchronously, that is scoped already
+ * (or wrapped by undici after passing one of ours): the internal hops below it let it through.
+ * Module-wide: both hops are installed together, by the copy of this package that patched.
+ */
+let passingOn = 0;
+
+function passOn(dispatch: Function, thisArg: unknown, args: ArrayLike<unknown>): unknown {
+  passingOn++;
+  try {
+    return Reflect.apply(dispatch, thisArg, args);
+  } finally {
+    passingOn--;
+  }
+}
+
+/** undici's internal `kDispatch` symbol (`Symbol('dispatch')`), as the prototype chain of `prototype` has it. */
+function internalDispatchKey(prototype: Holder): symbol | undefined {
+  for (let holder: object | null = prototype; holder !== null; holder = Object.getPrototypeOf(holder) as object | null) {
+    const key = Object.getOwnPropertySymbols(holder).find((symbol) => symbol.description === 'dispatch');
+    if (key !== undefined) return key;
+  }
+  return undefined;
+}
+
+/**
+ * Register's `dispatch` on one dispatcher class's prototype: the first dispatch of a request
+ * scopes its handler. A handler of this copy's `UnwrapHandler` has passed one of ours already.
+ *
+ * And its internal `kDispatch`, which the public `dispatch` calls once it has checked the
+ * request: `compose()` binds the public `dispatch` it finds when it runs, so a dispatcher
+ * composed before `patchClients()` reaches ours only there. It scopes only what no dispatch of
+ * ours is passing on, which costs a request that passed ours a counter and a few checks.
+ */
+function patchDispatch(prototype: Holder, UnwrapHandler: Function | undefined): void {
+  replaceMethods(prototype, ['dispatch'], (_, below) => function dispatch(this: unknown, options: unknown, handler: unknown) {
+    if (!sharedClientState().registerActive) return Reflect.apply(below(), this, arguments);
+    if ((UnwrapHandler !== undefined && handler instanceof UnwrapHandler) || isScoped(handler)) return passOn(below(), this, arguments);
+    return dispatchInScope(below() as Dispatch<unknown, unknown>, this, options, handler);
+  });
+  const kDispatch = internalDispatchKey(prototype);
+  if (kDispatch === undefined) return;
+  replaceMethods(prototype, [kDispatch], (_, below) => function internalDispatch(this: unknown, options: unknown, handler: unknown) {
+    const shared = sharedClientState();
+    if (!shared.registerActive || passingOn > 0 || shared.undiciScope !== undefined) return Reflect.apply(below(), this, arguments);
+    return dispatchInScope(below() as Dispatch<unknown, unknown>, this, options, handler);
+  });
+}
+
+/** Register's `Dispatcher.prototype.compose`: a hop of ours between every two interceptors. */
+function patchCompose(dispatcherPrototype: Holder | undefined): boolean {
+  if (typeof dispatcherPrototype?.compose !== 'function') return false;
+  replaceMethods(dispatcherPrototype, ['compose'], (_, below) => function compose(this: unknown, ...args: unknown[]) {
+    if (!sharedClientState().registerActive) return Reflect.apply(below(), this, args);
+    // undici takes a list or the interceptors as arguments; a list it would reject is passed on as it is.
+    const interceptors = Array.isArray(args[0]) ? args[0] : args;
+    return Reflect.apply(below(), this, [composeInScope(interceptors)]);
+  });
+  return true;
+}
+
+/**
+ * The files that define the classes register patches, by name below `lib/` (undici 6.0–6.8) or
+ * `lib/dispatcher/` (later), and the class each exports as `module.exports`.
+ */
+const classFiles = new Map(Object.entries({
+  client: 'Client', pool: 'Pool', 'balanced-pool': 'BalancedPool', agent: 'Agent', 'proxy-agent': 'ProxyAgent',
+  'env-http-proxy-agent': 'EnvHttpProxyAgent', 'retry-agent': 'RetryAgent', 'h2c-client': 'H2CClient', dispatcher: 'Dispatcher',
+}));
+
+const classNames = new Set(classFiles.values());
+
+/** The prototype of the class `file` defines, if it is one of `classFiles` and exports that class. */
+function classInFile(file: string, exports: unknown): { name: string; prototype: Holder } | undefined {
+  // The class name first: it rules out nearly every file, and costs less than the path.
+  if (typeof exports !== 'function' || !classNames.has(exports.name)) return undefined;
+  const name = classFiles.get(/^lib\/(?:dispatcher\/)?([a-z0-9-]+)\.js$/.exec(file)?.[1] ?? '');
+  const prototype = (exports as { prototype?: Holder }).prototype;
+  return name !== exports.name || prototype === undefined ? undefined : { name, prototype };
+}
+
+/**
  * undici has no process-wide interceptor either (a global dispatcher is only the default one),
  * so register wraps `dispatch` on the exported dispatcher classes (a Pool or Agent may queue a
  * request before any Client sees it, so the scope is captured at the first of them), and
@@ -193,28 +275,27 @@ export const undiciIntegration: Integration = {
     const Dispatcher = (exports as { Dispatcher?: unknown }).Dispatcher;
     if (prototypes.length === 0 || typeof Dispatcher !== 'function') return false;
     const UnwrapHandler = unwrapHandlerOf(exports);
-    for (const prototype of prototypes) {
-      replaceMethods(prototype, ['dispatch'], (_, below) => function dispatch(this: unknown, options: unknown, handler: unknown) {
-        if (!sharedClientState().registerActive || (UnwrapHandler !== undefined && handler instanceof UnwrapHandler)) {
-          return Reflect.apply(below(), this, arguments);
-        }
-        return dispatchInScope(below() as Dispatch<unknown, unknown>, this, options, handler);
-      });
-    }
-    const dispatcherPrototype = (Dispatcher as { prototype?: Holder }).prototype;
-    if (dispatcherPrototype !== undefined && typeof dispatcherPrototype.compose === 'function') {
-      replaceMethods(dispatcherPrototype, ['compose'], (_, below) => function compose(this: unknown, ...args: unknown[]) {
-        if (!sharedClientState().registerActive) return Reflect.apply(below(), this, args);
-        // undici takes a list or the interceptors as arguments; a list it would reject is passed on as it is.
-        const interceptors = Array.isArray(args[0]) ? args[0] : args;
-        return Reflect.apply(below(), this, [composeInScope(interceptors)]);
-      });
-    }
+    for (const prototype of prototypes) patchDispatch(prototype, UnwrapHandler);
+    patchCompose((Dispatcher as { prototype?: Holder }).prototype);
     return true;
   },
   unpatch(exports) {
     for (const prototype of dispatcherPrototypes(exports)) restoreMethods(prototype);
     const dispatcherPrototype = (exports as { Dispatcher?: { prototype?: Holder } }).Dispatcher?.prototype;
     if (dispatcherPrototype !== undefined) restoreMethods(dispatcherPrototype);
+  },
+  patchFile(file, exports, folder) {
+    const found = classInFile(file, exports);
+    if (found === undefined) return false;
+    if (found.name === 'Dispatcher') return patchCompose(found.prototype);
+    if (typeof found.prototype.dispatch !== 'function') return false;
+    // Loaded already: every dispatcher class's file requires the one that defines UnwrapHandler first.
+    const UnwrapHandler = loadedModule(join(folder, 'lib', 'handler', 'unwrap-handler.js'));
+    patchDispatch(found.prototype, typeof UnwrapHandler === 'function' ? UnwrapHandler : undefined);
+    return true;
+  },
+  unpatchFile(file, exports) {
+    const found = classInFile(file, exports);
+    if (found !== undefined) restoreMethods(found.prototype);
   },
 };

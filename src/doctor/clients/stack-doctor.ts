@@ -11,7 +11,7 @@ export interface StackDoctorOptions {
   from?: string;
   /** A subset of the clients, by doctor name (`grpc-js`, `http2-wrapper`, `got`, `undici`). */
   only?: readonly string[];
-  /** Modes to run. Default: native, register, explicit (and late on Bun, where register cannot reach clients). */
+  /** Modes to run. Default: native, register, explicit. */
   modes?: readonly ClientMode[];
   /** The built files this runs from: `cli` to start again and `register` to preload in the register mode. */
   files: { cli: string; register: string };
@@ -29,7 +29,7 @@ export interface StackReport {
   clients: StackClientReport[];
   /** What this runtime leaves out, and why. */
   notes: string[];
-  /** True when every run with the fix (on Bun: late and explicit) kept every callback in its request's store. */
+  /** True when every run with the fix (register, explicit, late) kept every callback in its request's store. */
   ok: boolean;
 }
 
@@ -63,9 +63,9 @@ function runRegisterChild(options: StackDoctorOptions, from: string): Promise<St
   });
 }
 
-/** The modes run by default: register is measured everywhere, and on Bun, where it cannot reach clients, late too. */
+/** The modes run by default, on every runtime: late (`patchClients()` after loading) on request. */
 export function defaultModes(): ClientMode[] {
-  return detectRuntime().name === 'bun' ? ['native', 'register', 'late', 'explicit'] : ['native', 'register', 'explicit'];
+  return ['native', 'register', 'explicit'];
 }
 
 /**
@@ -92,14 +92,11 @@ export async function runStackDoctor(options: StackDoctorOptions): Promise<Stack
     }
   }
   const runtime = detectRuntime();
-  // On Bun the register column shows what a preload does not reach; late is what to use there.
-  const judged = (entry: StackEntry) => entry.mode !== 'native' && !(runtime.name === 'bun' && entry.mode === 'register');
   const ok = clients.every((client) => Object.values(client.modes).every((entry) =>
-    !judged(entry) || runClean(entry.run) || entry.skipKind === 'runtime' || entry.skipKind === 'helper'));
-  const notes = [
-    ...(runtime.name === 'deno' ? ['Deno: after GOAWAY and server restart are not run; a GOAWAY with streams in flight aborts Deno 2.9 (nghttp2 assertion in find_stream_on_goaway_func).'] : []),
-    ...(runtime.name === 'bun' ? ['Bun: a preload cannot reach the clients (their loads do not pass through Module._load); call patchClients() after importing them (late), or use the explicit helpers.'] : []),
-  ];
+    entry.mode === 'native' || runClean(entry.run) || entry.skipKind === 'runtime' || entry.skipKind === 'helper'));
+  const notes = runtime.name === 'deno'
+    ? ['Deno: after GOAWAY and server restart are not run; a GOAWAY with streams in flight aborts Deno 2.9 (nghttp2 assertion in find_stream_on_goaway_func).']
+    : [];
   return { runtime, from, modes, clients, notes, ok };
 }
 

@@ -20,7 +20,7 @@ import { undiciAdapter } from './undici-adapter.js';
  * How the clients are run: `native` as installed; `register` in a process started with the
  * register preload; `explicit` with this package's helper for each (interceptor, Agent wrapper),
  * nothing patched; `late` with `patchHttp2()` and `patchClients()` called after the clients loaded
- * (what Bun users do, where a preload cannot reach them).
+ * (for a program that cannot be started with a preload).
  */
 export type ClientMode = 'native' | 'register' | 'explicit' | 'late';
 
@@ -158,7 +158,9 @@ export async function runClientStack(options: StackOptions): Promise<StackEntry[
   const installed = findInstalledClients(options.from).filter((client) => options.only?.includes(client.client) ?? true);
   const entries: StackEntry[] = [];
   const late = options.mode === 'late';
-  const patched = late && { http2: patchHttp2(), clients: patchClients() };
+  // Undone afterwards only where this call turned it on.
+  const patched = late && { clients: !sharedClientState().registerActive, http2: patchHttp2() };
+  if (late) patchClients();
   try {
     for (const client of installed) entries.push(await runOne(client, options));
   } finally {
