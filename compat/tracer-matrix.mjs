@@ -1,6 +1,5 @@
 // The tracer matrix: compat/tracer-scenario.mjs on every runtime, inside OpenTelemetry and inside
-// dd-trace, natively and with the register preload loaded after the tracer and before it (on Bun
-// also `patchClients()` called late). Builds the summary the runner prints, the full table for
+// dd-trace, natively and with the register preload loaded after the tracer and before it. Builds the summary the runner prints, the full table for
 // compat/RESULTS.md, the notes, and the failures: any wrong store, wrong trace, missing callback
 // or error in a run with the package. Native runs are reported, never failed.
 import { createServer } from 'node:net';
@@ -75,28 +74,24 @@ function closedLoopbackPort() {
 }
 
 /**
- * The processes each tracer runs in on `runtime`, and the modes each reports: natively (on Bun
- * followed, in the same process, by `late`: patchHttp2() and patchClients() after the clients
- * loaded), the tracer's preload before register's, and after it. `core` on Bun: the first only
- * (there a preload reaches node:http2 alone, which the runtime jobs cover with register).
+ * The processes each tracer runs in on `runtime`, and the modes each reports: natively, the
+ * tracer's preload before register's, and after it (on Bun too: its preload reaches the client
+ * libraries through the load hook register installs there).
  */
-function processesOf(runtime, tracer, tier) {
+function processesOf(runtime, tracer) {
   const [register] = Object.values(runtime.preloads);
   const traced = tracer.preload(runtime);
-  const bun = runtime.kind === 'bun';
   return [
-    { modes: bun ? ['native', 'late'] : ['native'], flag: bun ? 'native,late' : 'native', preloads: traced },
-    ...(bun && tier === 'core' ? [] : [
-      { modes: ['tracer first'], flag: 'register', preloads: [...traced, ...register] },
-      { modes: ['register first'], flag: 'register', preloads: [...register, ...traced] },
-    ]),
+    { modes: ['native'], flag: 'native', preloads: traced },
+    { modes: ['tracer first'], flag: 'register', preloads: [...traced, ...register] },
+    { modes: ['register first'], flag: 'register', preloads: [...register, ...traced] },
   ];
 }
 
 /**
  * The jobs for `ready` runtimes (as findRuntimes returns them), and what is left out, with why.
  * `tier`: `all`; `core`, what `npm test` runs: the Node that runs the suite and the newest Node in
- * every mode, Bun natively and late; `none`.
+ * every mode, and Bun; `none`.
  */
 export async function tracerJobs(ready, tier = 'core') {
   const jobs = [];
@@ -119,12 +114,11 @@ export async function tracerJobs(ready, tier = 'core') {
         continue;
       }
       if (version && tracer.max && !below(version, tracer.max)) continue;
-      jobs.push({ runtime, tracer, processes: processesOf(runtime, tracer, tier) });
+      jobs.push({ runtime, tracer, processes: processesOf(runtime, tracer) });
     }
   }
   if (tier === 'core') {
-    const more = [...left, ...(ready.some((runtime) => runtime.kind === 'bun') ? ['bun (its register columns)'] : [])];
-    if (more.length) skipped.push(`Tracers not run on ${more.join(', ')}: not in the core set that \`npm test\` runs; \`npm run compat -- --tracers all\` (and \`--write-readme\`) runs them.`);
+    if (left.length) skipped.push(`Tracers not run on ${left.join(', ')}: not in the core set that \`npm test\` runs; \`npm run compat -- --tracers all\` (and \`--write-readme\`) runs them.`);
   }
   return { jobs, skipped };
 }
@@ -185,13 +179,9 @@ function mark(count) {
     `${count.missing ? ` (${count.missing} missing)` : ''}${count.errors.length ? ' (error)' : ''}`;
 }
 
-/**
- * Whether a run with the package must be clean: every run but native; on Bun, a preload reaches
- * node:http2 only, so there register runs are judged for node:http2 and `late` for every client.
- */
+/** Whether a run with the package must be clean: every run but native. */
 function judged(kind, mode, client) {
-  if (mode === 'native') return false;
-  return !(kind === 'bun' && mode !== 'late' && client !== 'node:http2');
+  return mode !== 'native';
 }
 
 /**
@@ -255,7 +245,6 @@ export function buildTracerMatrix(results, skipped) {
     notes.add(`Wrong traces, over every run: ${wrongTraces.other} another request's trace, ${wrongTraces.none} no active span, ${wrongTraces.unknown} a trace no request started.`);
   }
   for (const result of results) {
-    if (result.kind === 'bun') notes.add('Bun: a preload reaches node:http2 but not the client libraries (their loads do not pass through Module._load), so the register columns are judged there for node:http2 only; `late` (patchHttp2() and patchClients() after the clients loaded) is judged for all.');
     if (result.kind === 'deno') notes.add('Deno: cold and warm only; a GOAWAY with streams in flight aborts Deno 2.9 (nghttp2 assertion in find_stream_on_goaway_func).');
   }
   return { summary, modeNames, full, runtimeNames, requests, notes: [...notes], failures };

@@ -4,8 +4,8 @@
 // (by the doctor's runner) and the tracer's active trace id (here), each against its request.
 //   <runtime> [tracer preload] [register preload] compat/tracer-scenario.mjs --tracer otel|dd-trace|dd-trace5 --mode native|register|late[,…]
 // `compat/tracer-matrix.mjs` starts it with the preloads in both orders. `--mode late` calls
-// patchHttp2() and patchClients() after the clients loaded (Bun, where a preload cannot reach
-// them); `--mode native,late` runs the clients natively first, then late, in one process.
+// patchHttp2() and patchClients() after the clients loaded (the recipe for a program that cannot
+// be preloaded); `--mode native,late` runs the clients natively first, then late, in one process.
 // Prints one line per mode, `TRACER-SCENARIO {json}` (dd-trace's log exporter prints spans to
 // stdout too).
 import { readFileSync } from 'node:fs';
