@@ -35,6 +35,8 @@ const clientNames = ['grpc-js', 'http2-wrapper', 'got', 'undici'];
 const clean = (run: AppRun) => Object.fromEntries(Object.entries(run.clients).map(([name, { clean, phases }]) => [name, clean || phases]));
 const allClean = Object.fromEntries(clientNames.map((name) => [name, true]));
 
+// Skipped only where the `bun` devDependency did not install its binary (a platform Bun does not
+// ship for); npm ci installs it on every machine CI and this project run on.
 describe.skipIf(bun === undefined)('bun --preload register', () => {
   for (const [how, set] of [['import', 'newest'], ['require', 'newest'], ['import', 'oldest'], ['require', 'oldest']] as const) {
     it(`scopes every client the app ${how}s (${set}${set === 'oldest' ? ', nested node_modules' : ''}), cold, warm and after GOAWAY`, async () => {
@@ -87,6 +89,7 @@ describe.skipIf(bun === undefined)('bun --preload register', () => {
   });
 });
 
+// Skipped, as above, only without a Bun binary.
 describe.skipIf(bun === undefined)('the client doctor on Bun', () => {
   const doctor = (preload: string) => runBun('test/fixtures/stack-doctor.mjs', [preload, 'undici']) as Promise<StackReport>;
 

@@ -33,7 +33,7 @@ describe.each([
     for (const name of ['unary callback', 'unary metadata', 'unary status']) {
       expect(warm.cells.find((cell) => cell.name === name), name).toMatchObject({ right: 8, seen: [] });
     }
-    // Node 20 emits a stream's `end` after trailers in the session's context (RUNTIME-NOTES), and
+    // Node 20 emits a stream's `end` after trailers in the session's context (the compat table shows it), and
     // grpc-js may report a call's status from that `end`: then status, end and close follow it.
     const [session] = new Set(phase(run, 'cold').cells.flatMap((cell) => cell.seen));
     expect(new Set(warm.cells.flatMap((cell) => cell.seen))).toEqual(new Set(warm.right < warm.total ? [session] : []));
