@@ -4,6 +4,10 @@ import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 
 /** Preload flags per runtime kind, measured on this repo. */
+// Deno looks for a newer version of itself on the internet at start-up unless told not to; every
+// Deno this suite and the bench start inherits this, so nothing leaves the machine.
+process.env.DENO_NO_UPDATE_CHECK = '1';
+
 const kinds = {
   // Self-reference resolves the package's own exports map from any file inside the repo.
   node: { prefix: [], preloads: { '--import': ['--import', 'http2-async-context/register'], '-r': ['-r', 'http2-async-context/register'] } },
