@@ -171,10 +171,11 @@ function dispatcherPrototypes(exports: unknown): Holder[] {
  */
 function unwrapHandlerOf(exports: unknown): Function | undefined {
   const Dispatcher = (exports as { Dispatcher?: unknown }).Dispatcher;
-  for (const [filename, loaded] of loadedModules()) {
+  const modules = new Map(loadedModules());
+  for (const [filename, loaded] of modules) {
     if (!/[\\/]lib[\\/]handler[\\/]unwrap-handler\.js$/.test(filename) || typeof loaded !== 'function') continue;
     const dispatcherFile = filename.replace(/handler[\\/]unwrap-handler\.js$/, 'dispatcher/dispatcher.js');
-    if (loadedModules().some(([name, value]) => name === dispatcherFile && value === Dispatcher)) return loaded;
+    if (modules.get(dispatcherFile) === Dispatcher) return loaded;
   }
   return undefined;
 }
