@@ -12,7 +12,7 @@ import { join, resolve } from 'node:path';
 import { supportedClients } from 'http2-async-context';
 
 const root = resolve(import.meta.dirname, '..');
-const cli = join(root, 'dist/esm/cli.js');
+const cli = join(root, 'dist/esm/doctor/cli.js');
 const base = join(root, '.compat/versions');
 
 /** Client → its npm package, and which of the versions its integration supports to test. */

@@ -1,7 +1,7 @@
 // The client matrix: what `doctor --clients --json` reported on each runtime (the HTTP/2 client
 // libraries installed in this repository, newest at the root, oldest in test/clients/oldest),
 // as one table (rows: client · phase, columns: runtimes), its failures and notes.
-import { formatTable, runClean } from 'http2-async-context/doctor';
+import { formatTable, runClean } from '../dist/esm/doctor/internals.js';
 
 export const clientLegend = 'cell: native → register → explicit, callbacks in their request\'s store   ✔ all   ✘ right/all   – not run';
 

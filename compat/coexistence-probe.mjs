@@ -7,11 +7,11 @@ import { EventEmitter } from 'node:events';
 import http2 from 'node:http2';
 import { promisify } from 'node:util';
 import { connect, patchHttp2, unpatchHttp2, wrapSession } from 'http2-async-context';
-import { startScenarioServer } from 'http2-async-context/doctor';
+import { startScenarioServer } from '../dist/esm/doctor/internals.js';
 
 const server = await startScenarioServer();
 const nativeConnect = http2.connect;
-const kScope = Symbol.for('http2-async-context.scope');
+const kScope = Symbol.for('http2-async-context.scope.v1');
 const checks = {};
 const closed = (stream) => new Promise((resolve) => stream.once('close', resolve));
 const tick = () => new Promise((resolve) => setImmediate(resolve));

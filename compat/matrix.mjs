@@ -1,6 +1,6 @@
 // Turns the per-runtime results of compat/run.mjs into one matrix (rows: scenario · event,
 // columns: runtimes), its failures, notes and summaries, and prints it as text or Markdown.
-import { cellDetail, compareToNative, formatTable, mark, rowLabel, summarize } from 'http2-async-context/doctor';
+import { cellDetail, compareToNative, formatTable, mark, rowLabel, summarize } from '../dist/esm/doctor/internals.js';
 
 export const legend = 'cell: native → connect() · register   ✔ right scope  ✘ wrong scope (or wrong events)  – did not fire, need not  · not run';
 export const probeLegend = 'register probe, every way to reach connect — node: --import · -r · --patch-late; bun, deno: --preload · --patch-late';

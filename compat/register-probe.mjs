@@ -10,7 +10,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { createRequire } from 'node:module';
 import http2Default, * as http2Namespace from 'node:http2';
 import { connect as namedConnect } from 'node:http2';
-import { startScenarioServer } from 'http2-async-context/doctor';
+import { startScenarioServer } from '../dist/esm/doctor/internals.js';
 
 const als = new AsyncLocalStorage();
 const patchLate = process.argv.includes('--patch-late');

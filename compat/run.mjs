@@ -12,7 +12,7 @@
 // GOAWAY raising last-stream-id; no scenario hit it on Bun 1.4.5, where `doctor` hosts its own.)
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { startScenarioServer } from 'http2-async-context/doctor';
+import { startScenarioServer } from '../dist/esm/doctor/internals.js';
 import { buildClientMatrix, formatClientMarkdown, formatClientText } from './client-matrix.mjs';
 import { buildMatrix, formatMarkdown, formatText, runtimeName } from './matrix.mjs';
 import { cli, findRuntimes, runRuntime } from './runtimes.mjs';

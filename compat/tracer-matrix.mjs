@@ -3,7 +3,7 @@
 // compat/RESULTS.md, the notes, and the failures: any wrong store, wrong trace, missing callback
 // or error in a run with the package. Native runs are reported, never failed.
 import { createServer } from 'node:net';
-import { formatTable } from 'http2-async-context/doctor';
+import { formatTable } from '../dist/esm/doctor/internals.js';
 import { run } from './runtimes.mjs';
 
 const scenario = 'compat/tracer-scenario.mjs';

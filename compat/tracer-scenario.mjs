@@ -13,7 +13,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { patchClients, patchHttp2 } from 'http2-async-context';
-import { detectRuntime, findInstalledClients, grpcService, loadClientAdapter, loopbackTls, runClientScenarios } from 'http2-async-context/doctor';
+import { detectRuntime, findInstalledClients, grpcService, loadClientAdapter, loopbackTls, runClientScenarios } from '../dist/esm/doctor/internals.js';
 
 const marker = 'TRACER-SCENARIO ';
 const { values: flags } = parseArgs({

@@ -1,6 +1,6 @@
 import http2 from 'node:http2';
 import module from 'node:module';
-import { unpatchClients } from './clients/hook.js';
+import { unpatchClients } from './integrations/load-hook.js';
 import { withPromisifiedForm } from './connect.js';
 import { replace, restore, type Replacement } from './replace.js';
 import { kPatchState, kShim } from './symbols.js';
@@ -138,4 +138,9 @@ export function unpatchHttp2(): boolean {
   if (state.request !== undefined && restore(state.request)) state.request = undefined;
   syncNamedExports();
   return wasActive || clients;
+}
+
+/** Whether `patchHttp2()` is on in this process, from either module copy; creates no state. */
+export function http2Patched(): boolean {
+  return http2Module[kPatchState]?.active === true;
 }

@@ -1,26 +1,64 @@
 /**
- * Registry symbols (`Symbol.for`) rather than local ones, so that the ESM and the CommonJS
- * copies of this package, if both load, recognise each other's streams and sessions
- * instead of scoping them twice.
+ * Every key this package puts on objects it does not own. Registry symbols (`Symbol.for`) rather
+ * than local ones, so that the ESM and the CommonJS copies of the package, if both load in one
+ * process, recognise each other's marks instead of scoping things twice.
+ *
+ * Each key ends in the version of the shape of what it holds. Change that shape and bump the
+ * suffix: a copy of the package that expects the old shape then never reads the new one. (Each
+ * is written out in full: TypeScript types only a direct `Symbol.for` as a `unique symbol`.)
  */
+
+// The stream binding and the session wrapper (node:http2 itself).
 
 /** The `AsyncResource` a stream's events run in; `null` once the stream closed and let it go. */
-export const kScope = Symbol.for('http2-async-context.scope');
+export const kScope = Symbol.for('http2-async-context.scope.v1');
 
 /** A bound stream's own `emit` from before we bound it, when it had one (someone else's wrapper). */
-export const kEmitBelow = Symbol.for('http2-async-context.emit-below');
+export const kEmitBelow = Symbol.for('http2-async-context.emit-below.v1');
 
 /** A wrapped session's state: its scope, and what it had before we wrapped it. */
-export const kSession = Symbol.for('http2-async-context.session');
+export const kSession = Symbol.for('http2-async-context.session.v1');
 
 /** Set on a stream once it has emitted `continue` for a `:status 100`. */
-export const kContinued = Symbol.for('http2-async-context.continued');
+export const kContinued = Symbol.for('http2-async-context.continued.v1');
 
 /** Marks the functions we install, so a second wrapper can see it is not the first. */
-export const kShim = Symbol.for('http2-async-context.shim');
+export const kShim = Symbol.for('http2-async-context.shim.v1');
 
-/**
- * Holds the process-wide patch state that `patchHttp2()` keeps on `node:http2`. Versioned by the
- * shape of what it holds, so that a copy of the package whose state differs never reads ours.
- */
-export const kPatchState = Symbol.for('http2-async-context.patch-state.v3');
+/** The process-wide state of `patchHttp2()`, kept on `node:http2`. */
+export const kPatchState = Symbol.for('http2-async-context.patch-state.v1');
+
+// The client integrations.
+
+/** The state the integrations share (whether they are on, the scope being built), on `node:http2`. */
+export const kShared = Symbol.for('http2-async-context.clients-shared.v1');
+
+/** The load hook's state (its replacements and every copy it patched), on `node:http2`. */
+export const kHookState = Symbol.for('http2-async-context.load-hook.v1');
+
+/** The methods an integration replaced on one object, so that unpatching finds exactly those. */
+export const kSlots = Symbol.for('http2-async-context.method-slots.v1');
+
+/** On a grpc-js call: the scope its callbacks run in. */
+export const kGrpcCallScope = Symbol.for('http2-async-context.grpc-call-scope.v1');
+
+/** On a grpc-js call: set when our hop captured that scope, and so ends it. */
+export const kGrpcOwnsScope = Symbol.for('http2-async-context.grpc-owns-scope.v1');
+
+/** On a grpc-js call: its own methods from before we scoped it, when it had own ones. */
+export const kGrpcCallBelow = Symbol.for('http2-async-context.grpc-call-below.v1');
+
+/** Marks `grpcInterceptor`, so a copy of it in a list is recognised as ours. */
+export const kGrpcInterceptor = Symbol.for('http2-async-context.grpc-interceptor.v1');
+
+/** Marks an http2-wrapper Agent whose `request` we scoped. */
+export const kScopedAgent = Symbol.for('http2-async-context.http2-wrapper-agent.v1');
+
+/** On a scoped undici handler: the user's handler it reads its callbacks from. */
+export const kUndiciTarget = Symbol.for('http2-async-context.undici-target.v1');
+
+/** On a scoped undici handler: the scope its callbacks run in. */
+export const kUndiciScope = Symbol.for('http2-async-context.undici-scope.v1');
+
+/** On a scoped undici handler that captured its scope itself: it ends it after the last callback. */
+export const kUndiciOwnsScope = Symbol.for('http2-async-context.undici-owns-scope.v1');

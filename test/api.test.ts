@@ -6,7 +6,7 @@ import { connect, wrapSession } from '../dist/esm/index.js';
 import { runFixture } from './helpers/child.js';
 import { als, once, requestIn, transports, useServer } from './helpers/h2.js';
 
-const kScope = Symbol.for('http2-async-context.scope');
+const kScope = Symbol.for('http2-async-context.scope.v1');
 
 /** Counts `PendingRequest` resources created while `fn` runs (Node makes one of its own per request). */
 function pendingRequestsCreatedBy(fn: () => void): number {

@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import type { StackReport } from '../dist/esm/doctor/index.js';
+import type { StackReport } from '../dist/esm/doctor/internals.js';
 import { runNode } from './helpers/child.js';
 
 // The register preload on Bun, on real loopback servers: it reaches grpc-js, http2-wrapper (and

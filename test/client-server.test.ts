@@ -1,7 +1,7 @@
 import http2 from 'node:http2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { encodeGrpcMessage, GrpcMessageReader } from '../dist/esm/doctor/clients/grpc-framing.js';
-import { grpcService, startClientScenarioServer, type ClientScenarioServer } from '../dist/esm/doctor/index.js';
+import { encodeGrpcMessage, GrpcMessageReader } from '../dist/esm/doctor/client-scenarios/grpc-framing.js';
+import { grpcService, startClientScenarioServer, type ClientScenarioServer } from '../dist/esm/doctor/internals.js';
 import { once } from './helpers/h2.js';
 import { tls } from './helpers/clients.js';
 

@@ -1,10 +1,10 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { grpcJsIntegration } from '../dist/esm/clients/grpc-js.js';
-import { http2WrapperIntegration } from '../dist/esm/clients/http2-wrapper.js';
-import type { Integration } from '../dist/esm/clients/integration.js';
-import { undiciIntegration } from '../dist/esm/clients/undici.js';
+import { grpcJsIntegration } from '../dist/esm/integrations/grpc-js.js';
+import { http2WrapperIntegration } from '../dist/esm/integrations/http2-wrapper.js';
+import type { Integration } from '../dist/esm/integrations/integration.js';
+import { undiciIntegration } from '../dist/esm/integrations/undici.js';
 import { requireClient, requireOldest, type ClientSet } from './helpers/clients.js';
 import { runNode } from './helpers/child.js';
 

@@ -1,6 +1,6 @@
 import { tmpdir } from 'node:os';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { runClientStack, type StackEntry, type StackReport } from '../dist/esm/doctor/index.js';
+import { runClientStack, type StackEntry, type StackReport } from '../dist/esm/doctor/internals.js';
 import { runCli } from './helpers/cli.js';
 import { clientDirs, expectAllRight, expectEveryCallbackObserved, type ClientSet } from './helpers/clients.js';
 

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { grpcJsAdapter, runClientScenarios, type ClientRun } from '../dist/esm/doctor/index.js';
+import { grpcJsAdapter, runClientScenarios, type ClientRun } from '../dist/esm/doctor/internals.js';
 import { expectConnectingRequestsStore, expectEveryCallbackObserved, installedVersion, loadClient, phase, tls } from './helpers/clients.js';
 
 const phases = ['cold', 'warm', 'after GOAWAY', 'server restart'] as const;

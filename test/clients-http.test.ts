@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { gotAdapter, http2WrapperAdapter, runClientScenarios, undiciAdapter, type ClientAdapter, type ClientRun } from '../dist/esm/doctor/index.js';
+import { gotAdapter, http2WrapperAdapter, runClientScenarios, undiciAdapter, type ClientAdapter, type ClientRun } from '../dist/esm/doctor/internals.js';
 import {
   expectAllRight, expectConnectingRequestsStore, expectEveryCallbackObserved, http2WrapperOf, installedVersion, loadClient, phase, tls, type ClientSet,
 } from './helpers/clients.js';

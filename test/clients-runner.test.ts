@@ -3,7 +3,7 @@ import type { EventEmitter } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import {
   formatClientRun, gotAdapter, grpcJsAdapter, http2WrapperAdapter, runClientScenarios, undiciAdapter, type ClientAdapter,
-} from '../dist/esm/doctor/index.js';
+} from '../dist/esm/doctor/internals.js';
 import { http2WrapperOf, phase, requireClient, requireOldest, tls } from './helpers/clients.js';
 
 interface Http2Wrapper {

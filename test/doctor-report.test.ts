@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { connect } from '../dist/esm/index.js';
 import {
   compareToNative, detectRuntime, formatDoctorReport, runScenarios, type DoctorReport, type Scenario, type ScenarioRun,
-} from '../dist/esm/doctor/index.js';
+} from '../dist/esm/doctor/internals.js';
 import { transports, useServer } from './helpers/h2.js';
 
 const nativeConnect = (origin: string, options?: http2.ClientSessionOptions) => http2.connect(origin, options);

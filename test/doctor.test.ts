@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startScenarioServer, type DoctorReport, type ScenarioServer } from '../dist/esm/doctor/index.js';
+import { startScenarioServer, type DoctorReport, type ScenarioServer } from '../dist/esm/doctor/internals.js';
 import { runCli } from './helpers/cli.js';
 
 const row = (report: DoctorReport, scenario: string, name: string) =>

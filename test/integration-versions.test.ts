@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { satisfies } from '../dist/esm/clients/integration.js';
+import { satisfies } from '../dist/esm/integrations/integration.js';
 
 const projects: string[] = [];
 afterAll(() => { for (const dir of projects) rmSync(dir, { recursive: true, force: true }); });

@@ -5,8 +5,8 @@ import { connect, wrapSession } from '../dist/esm/index.js';
 import { als, once, recordScopes, requestIn, transports, useServer } from './helpers/h2.js';
 
 const pushedEvents = ['push', 'data', 'end', 'close'];
-const kScope = Symbol.for('http2-async-context.scope');
-const kSession = Symbol.for('http2-async-context.session');
+const kScope = Symbol.for('http2-async-context.scope.v1');
+const kSession = Symbol.for('http2-async-context.session.v1');
 type Resource = { asyncId(): number };
 /** A bound stream's resource id; read while it is open (close releases it). */
 const streamScopeId = (stream: object) => (stream as Record<symbol, Resource>)[kScope]!.asyncId();

@@ -1,6 +1,5 @@
 import http2 from 'node:http2';
-import { connect } from '../connect.js';
-import { kPatchState } from '../symbols.js';
+import { connect, patchStatus } from '../index.js';
 import { compareToNative, scenarioNotes, shimmedClean, summarize, type ReportRow, type ScenarioNotes, type Summary } from './report.js';
 import { runScenarios, type ScenarioRun } from './run.js';
 import { startScenarioServer } from './server.js';
@@ -43,12 +42,6 @@ export function detectRuntime(): RuntimeInfo {
   return { name: 'node', version: process.versions.node };
 }
 
-/** Whether a register patch (from either module copy) is active in this process. */
-function registerActive(): boolean {
-  const state = (http2 as unknown as Record<symbol, { active?: boolean } | undefined>)[kPatchState];
-  return state?.active === true;
-}
-
 /**
  * Runs every scenario twice on this runtime, with `http2.connect` and with the package's
  * `connect()`, against a loopback server, and compares the scope each listener saw.
@@ -71,7 +64,7 @@ export async function runDoctor(options: DoctorOptions = {}): Promise<DoctorRepo
     const notes = scenarioNotes(native, shimmed);
     const shimmedOnlyError = notes.some((note) => note.shimmed !== undefined && note.native === undefined);
     return {
-      runtime: detectRuntime(), register: registerActive(), server: server ? 'in-process' : origin,
+      runtime: detectRuntime(), register: patchStatus().http2, server: server ? 'in-process' : origin,
       rows, notes, summary: summarize(rows), ok: shimmedClean(rows) && !shimmedOnlyError, runs: { native, shimmed },
     };
   } finally {

@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { connected, heapUsed, settleGc, withTimeout } from './runtime.mjs';
 import { requestLoop } from './workloads.mjs';
 
-const kScope = Symbol.for('http2-async-context.scope');
+const kScope = Symbol.for('http2-async-context.scope.v1');
 const CONCURRENCY = 100;
 const WARM_UP = 2_000;
 

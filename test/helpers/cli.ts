@@ -8,7 +8,7 @@ export interface CliRun {
   stderr: string;
 }
 
-const cli = fileURLToPath(new URL('../../dist/esm/cli.js', import.meta.url));
+const cli = fileURLToPath(new URL('../../dist/esm/doctor/cli.js', import.meta.url));
 
 /**
  * Runs the built bin in a fresh Node process with `args` (and `nodeArgs` before it). Resolves

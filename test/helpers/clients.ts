@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { expect } from 'vitest';
-import type { ClientRun, PhaseResult } from '../../dist/esm/doctor/index.js';
+import type { ClientRun, PhaseResult } from '../../dist/esm/doctor/internals.js';
 
 const fixture = (name: string) => readFileSync(new URL(`../fixtures/${name}`, import.meta.url));
 

@@ -1,7 +1,5 @@
-// Vitest globalSetup: packs the package once per run, exactly as `npm publish` would (prepack
-// and postpack included, so the tarball carries the published package.json), before any test
-// file starts. Once, because prepack rewrites the working tree's package.json for the moment of
-// packing: two packs at the same time would race on it.
+// Vitest globalSetup: packs the package once per run, exactly as `npm publish` would, before any
+// test file starts, for the tests of the published package (test/package*.test.ts).
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

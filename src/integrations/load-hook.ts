@@ -6,8 +6,11 @@ import { debug } from '../debug.js';
 import { replace, restore, type Replacement } from '../replace.js';
 import { grpcJsIntegration } from './grpc-js.js';
 import { http2WrapperIntegration } from './http2-wrapper.js';
-import { loadedModules, satisfies, sharedClientState, type Integration } from './integration.js';
+import { satisfies, type Integration } from './integration.js';
+import { loadedModules } from './module-cache.js';
+import { sharedClientState } from './shared-state.js';
 import { undiciIntegration } from './undici.js';
+import { kHookState } from '../symbols.js';
 
 /** Every client the register patch makes right. */
 export const integrations: readonly Integration[] = [grpcJsIntegration, http2WrapperIntegration, undiciIntegration];
@@ -76,8 +79,6 @@ interface HookState {
   patched: Map<string | object, PatchedClient>;
 }
 
-// Versioned by the shape of what it holds.
-const kHookState = Symbol.for('http2-async-context.clients.hook.v4');
 
 function hookState(): HookState {
   const holder = http2 as unknown as { [kHookState]?: HookState };
@@ -281,7 +282,7 @@ export function patchClients(): readonly PatchedClient[] | false {
   const state = hookState();
   const turnedOn = !state.active;
   state.active = true;
-  sharedClientState().registerActive = true;
+  sharedClientState().clientsPatched = true;
   installLoadHook(state);
   installCompileHook(state);
   const before = state.patched.size;
@@ -299,11 +300,17 @@ export function unpatchClients(): boolean {
   const state = hookState();
   if (!state.active) return false;
   state.active = false;
-  sharedClientState().registerActive = false;
+  sharedClientState().clientsPatched = false;
   for (const [exports, { integration }] of state.copies) integration.unpatch(exports);
   for (const [exports, { integration, file }] of state.files) integration.unpatchFile(file, exports);
   state.patched.clear();
   if (state.load !== undefined && restore(state.load)) state.load = undefined;
   if (state.compile !== undefined && restore(state.compile)) state.compile = undefined;
   return true;
+}
+
+/** Whether `patchClients()` is on, and the copies it patched since; creates no state. */
+export function clientPatchStatus(): { active: boolean; patched: readonly PatchedClient[] } {
+  const state = (http2 as unknown as { [kHookState]?: HookState })[kHookState];
+  return { active: state?.active === true, patched: Object.freeze([...(state?.patched.values() ?? [])]) };
 }

@@ -2,11 +2,11 @@
 // The `http2-async-context` bin. One command today: `doctor`, the first thing a new user runs.
 import { readFileSync, realpathSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { formatClientRun } from './doctor/clients/client-report.js';
-import { formatStackReport, runClean, runStackDoctor } from './doctor/clients/stack-doctor.js';
-import { clientNames, runClientStack, type ClientMode } from './doctor/clients/stack.js';
-import { runDoctor } from './doctor/doctor.js';
-import { formatDoctorReport } from './doctor/table.js';
+import { formatClientRun } from './client-scenarios/client-report.js';
+import { formatStackReport, runClean, runStackDoctor } from './client-scenarios/stack-doctor.js';
+import { clientNames, runClientStack, type ClientMode } from './client-scenarios/stack.js';
+import { runDoctor } from './doctor.js';
+import { formatDoctorReport } from './table.js';
 
 const usage = `Usage: http2-async-context doctor [--json] [--origin <url>]
        http2-async-context doctor --clients [--from <dir>] [--only <names>] [--mode <mode>] [--json]
@@ -83,20 +83,20 @@ function parseArguments(args: readonly string[]): DoctorArguments | 'help' | 've
 }
 
 /**
- * The version in this package's own package.json, two folders above the running bin
- * (dist/esm/cli.js; dist/cjs/cli.js is built too). Found from `process.argv[1]` because this file
+ * The version in this package's own package.json, three folders above the running bin
+ * (dist/esm/doctor/cli.js; dist/cjs/doctor/cli.js is built too). Found from `process.argv[1]` because this file
  * is also compiled to CommonJS, where `import.meta.url` cannot be written; realpath because
  * node_modules/.bin holds a symlink to it.
  */
 function packageVersion(): string {
-  const manifest = join(dirname(realpathSync(process.argv[1]!)), '..', '..', 'package.json');
+  const manifest = join(dirname(realpathSync(process.argv[1]!)), '..', '..', '..', 'package.json');
   return (JSON.parse(readFileSync(manifest, 'utf8')) as { version: string }).version;
 }
 
 /** This bin and the register entry beside it, for the child process of the register mode. */
 function builtFiles(): { cli: string; register: string } {
   const cli = realpathSync(process.argv[1]!);
-  return { cli, register: join(dirname(cli), 'register.js') };
+  return { cli, register: join(dirname(cli), '..', 'register.js') };
 }
 
 /** `doctor --clients`: every mode (the report), or one mode in this process (its entries). */

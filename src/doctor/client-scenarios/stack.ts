@@ -2,12 +2,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { grpcInterceptor } from '../../clients/grpc-js.js';
-import { patchClients, unpatchClients } from '../../clients/hook.js';
-import { scopeHttp2WrapperAgent } from '../../clients/http2-wrapper.js';
-import { sharedClientState } from '../../clients/integration.js';
-import { undiciInterceptor } from '../../clients/undici.js';
-import { patchHttp2, unpatchHttp2 } from '../../patch.js';
+import { grpcInterceptor } from '../../grpc-js.js';
+import { scopeHttp2WrapperAgent } from '../../http2-wrapper.js';
+import { patchClients, patchHttp2, patchStatus, unpatchClients, unpatchHttp2 } from '../../index.js';
+import { undiciInterceptor } from '../../undici.js';
 import type { ClientAdapter, ClientHelpers, ClientPhase } from './adapter.js';
 import { gotAdapter } from './got-adapter.js';
 import { grpcJsAdapter } from './grpc-js-adapter.js';
@@ -159,7 +157,7 @@ export async function runClientStack(options: StackOptions): Promise<StackEntry[
   const entries: StackEntry[] = [];
   const late = options.mode === 'late';
   // Undone afterwards only where this call turned it on.
-  const patched = late && { clients: !sharedClientState().registerActive, http2: patchHttp2() };
+  const patched = late && { clients: !patchStatus().clients, http2: patchHttp2() };
   if (late) patchClients();
   try {
     for (const client of installed) entries.push(await runOne(client, options));
@@ -183,7 +181,7 @@ function denoCannotRun(installed: InstalledClient): string | undefined {
 async function runOne(installed: InstalledClient, options: StackOptions): Promise<StackEntry> {
   const { entry: _, ...named } = installed;
   const base = { ...named, mode: options.mode };
-  if (options.mode === 'register' && !sharedClientState().registerActive) {
+  if (options.mode === 'register' && !patchStatus().clients) {
     return { ...base, skipKind: 'failure', skipped: 'register is not active in this process (start it with the register preload)' };
   }
   const unsupported = (globalThis as { Deno?: unknown }).Deno !== undefined && denoCannotRun(installed);

@@ -1,5 +1,9 @@
 import { AsyncResource } from 'node:async_hooks';
-import { loadedModules, replaceMethods, restoreMethods, sharedClientState, type Integration } from './integration.js';
+import type { Integration } from './integration.js';
+import { replaceMethods, restoreMethods } from './method-slots.js';
+import { loadedModules } from './module-cache.js';
+import { sharedClientState } from './shared-state.js';
+import { kGrpcCallBelow, kGrpcCallScope, kGrpcInterceptor, kGrpcOwnsScope } from '../symbols.js';
 
 /** The part of a grpc-js listener (`InterceptingListener`) that delivers a call's results. */
 interface Listener {
@@ -18,23 +22,19 @@ interface ScopedCall {
   start: CallMethod;
   sendMessageWithContext: CallMethod;
   halfClose: CallMethod;
-  [kCallScope]?: AsyncResource;
+  [kGrpcCallScope]?: AsyncResource;
   /** Set on the call of the hop that captured the scope: its listener ends the scope. */
-  [kOwnsScope]?: true;
+  [kGrpcOwnsScope]?: true;
   /** The call's own methods from before we scoped it, when it had own ones (a hand-made call). */
-  [kCallBelow]?: Partial<Record<ScopedMethod, CallMethod>>;
+  [kGrpcCallBelow]?: Partial<Record<ScopedMethod, CallMethod>>;
 }
 
-const kCallScope = Symbol.for('http2-async-context.grpc-call-scope.v1');
-const kOwnsScope = Symbol.for('http2-async-context.grpc-owns-scope.v1');
-const kCallBelow = Symbol.for('http2-async-context.grpc-call-below.v1');
-const kOurs = Symbol.for('http2-async-context.grpc-interceptor');
 
 type ScopedMethod = 'start' | 'sendMessageWithContext' | 'halfClose';
 
 /** The method beneath ours on `call`: its own one from before we scoped it, else its class's. */
 function below(call: ScopedCall, method: ScopedMethod): CallMethod {
-  return call[kCallBelow]?.[method] ?? (Object.getPrototypeOf(call) as Record<ScopedMethod, CallMethod>)[method];
+  return call[kGrpcCallBelow]?.[method] ?? (Object.getPrototypeOf(call) as Record<ScopedMethod, CallMethod>)[method];
 }
 
 /**
@@ -75,8 +75,8 @@ class ScopedListener implements Listener {
 
 /** Installed as a scoped call's `start`: enters the scope and scopes what the listener hears. */
 function scopedStart(this: ScopedCall, metadata: unknown, listener?: Listener): unknown {
-  const scope = this[kCallScope]!;
-  return scope.runInAsyncScope(below(this, 'start'), this, metadata, new ScopedListener(listener, scope, this[kOwnsScope] === true));
+  const scope = this[kGrpcCallScope]!;
+  return scope.runInAsyncScope(below(this, 'start'), this, metadata, new ScopedListener(listener, scope, this[kGrpcOwnsScope] === true));
 }
 
 /** `context` with its write callback (which also emits `drain` on a client stream) run in `scope`. */
@@ -92,13 +92,13 @@ function withScopedCallback(context: MessageContext, scope: AsyncResource): Mess
  * the message was finally written.
  */
 function scopedSendMessageWithContext(this: ScopedCall, context: MessageContext, message: unknown): unknown {
-  const scope = this[kCallScope]!;
+  const scope = this[kGrpcCallScope]!;
   return scope.runInAsyncScope(below(this, 'sendMessageWithContext'), this, withScopedCallback(context, scope), message);
 }
 
 /** Installed as a scoped call's `halfClose`, for an interceptor further out that half-closes late. */
 function scopedHalfClose(this: ScopedCall): unknown {
-  return this[kCallScope]!.runInAsyncScope(below(this, 'halfClose'), this);
+  return this[kGrpcCallScope]!.runInAsyncScope(below(this, 'halfClose'), this);
 }
 
 /** Every hop's methods: each enters the scope, for interceptors that act late. */
@@ -115,10 +115,10 @@ const hopMethods: ReadonlyArray<[ScopedMethod, CallMethod]> = [
  */
 const directMethods: ReadonlyArray<[ScopedMethod, CallMethod]> = [
   ['start', function start(this: ScopedCall, metadata: unknown, listener?: Listener) {
-    return below(this, 'start').call(this, metadata, new ScopedListener(listener, this[kCallScope]!, this[kOwnsScope] === true));
+    return below(this, 'start').call(this, metadata, new ScopedListener(listener, this[kGrpcCallScope]!, this[kGrpcOwnsScope] === true));
   } as CallMethod],
   ['sendMessageWithContext', function sendMessageWithContext(this: ScopedCall, context: MessageContext, message: unknown) {
-    return below(this, 'sendMessageWithContext').call(this, withScopedCallback(context, this[kCallScope]!), message);
+    return below(this, 'sendMessageWithContext').call(this, withScopedCallback(context, this[kGrpcCallScope]!), message);
   } as CallMethod],
 ];
 
@@ -129,16 +129,16 @@ const directMethods: ReadonlyArray<[ScopedMethod, CallMethod]> = [
 function scopeCall<Call>(call: Call, scope: AsyncResource, owns: boolean, methods = hopMethods): Call {
   const target = call as ScopedCall;
   if (typeof target !== 'object' || target === null || !Object.isExtensible(target)) return call;
-  if (target[kCallScope] !== undefined) {
+  if (target[kGrpcCallScope] !== undefined) {
     // Two hops of ours side by side: one scoping of the call is enough.
-    if (owns) target[kOwnsScope] = true;
+    if (owns) target[kGrpcOwnsScope] = true;
     return call;
   }
-  target[kCallScope] = scope;
-  if (owns) target[kOwnsScope] = true;
+  target[kGrpcCallScope] = scope;
+  if (owns) target[kGrpcOwnsScope] = true;
   for (const [method, scoped] of methods) {
     if (typeof target[method] !== 'function') continue;
-    if (Object.hasOwn(target, method)) (target[kCallBelow] ??= {})[method] = target[method];
+    if (Object.hasOwn(target, method)) (target[kGrpcCallBelow] ??= {})[method] = target[method];
     target[method] = scoped;
   }
   return call;
@@ -191,9 +191,9 @@ export function grpcInterceptor<Options, Call>(options: Options, nextCall: (opti
   return scopeCall(call, scope, outer === undefined);
 }
 
-Object.defineProperty(grpcInterceptor, kOurs, { value: true });
+Object.defineProperty(grpcInterceptor, kGrpcInterceptor, { value: true });
 
-const isOurs = (interceptor: unknown) => typeof interceptor === 'function' && (interceptor as { [kOurs]?: true })[kOurs] === true;
+const isOurs = (interceptor: unknown) => typeof interceptor === 'function' && (interceptor as { [kGrpcInterceptor]?: true })[kGrpcInterceptor] === true;
 
 /**
  * `interceptors` with {@link grpcInterceptor} before, between and after them, so that every
@@ -282,7 +282,7 @@ function interceptorsModuleOf(exports: unknown): InterceptorsModule | undefined 
  */
 function scopedGetInterceptingCall(original: () => CallMethod) {
   return function getInterceptingCall(this: unknown, args: unknown, methodDefinition: unknown, options: unknown, channel: unknown) {
-    if (!sharedClientState().registerActive) return Reflect.apply(original(), this, arguments);
+    if (!sharedClientState().clientsPatched) return Reflect.apply(original(), this, arguments);
     const interceptors = hasNoInterceptors(args as InterceptorArguments) ? [] : effectiveInterceptors(args as InterceptorArguments, methodDefinition);
     if (interceptors !== undefined && !interceptors.every(isOurs)) {
       const scopedArgs = { ...(args as object), clientInterceptors: [], clientInterceptorProviders: [], callInterceptors: withGrpcScope(interceptors), callInterceptorProviders: [] };
@@ -306,7 +306,7 @@ function clientPrototypeOf(exports: unknown): Record<string, unknown> | undefine
  */
 function scopedWaitForReady(original: () => CallMethod) {
   return function waitForReady(this: unknown, deadline: unknown, callback: unknown) {
-    if (!sharedClientState().registerActive || typeof callback !== 'function') return Reflect.apply(original(), this, arguments);
+    if (!sharedClientState().clientsPatched || typeof callback !== 'function') return Reflect.apply(original(), this, arguments);
     const scope = new AsyncResource('GrpcWaitForReady');
     let ended = false;
     const scoped = function (this: unknown, ...args: unknown[]) {

@@ -1,7 +1,10 @@
 import { AsyncResource } from 'node:async_hooks';
 import type { ClientHttp2Stream } from 'node:http2';
 import { rebindStreamScope } from '../bind-stream.js';
-import { replaceMethods, restoreMethods, sharedClientState, whileScoping, type Integration } from './integration.js';
+import type { Integration } from './integration.js';
+import { replaceMethods, restoreMethods } from './method-slots.js';
+import { sharedClientState, whileScoping } from './shared-state.js';
+import { kScopedAgent } from '../symbols.js';
 
 type AgentRequest = (this: unknown, ...args: unknown[]) => Promise<ClientHttp2Stream>;
 
@@ -29,7 +32,6 @@ function requestInScope(request: AgentRequest, agent: unknown, args: unknown[]):
   });
 }
 
-const kScopedAgent = Symbol.for('http2-async-context.http2-wrapper-agent');
 
 /**
  * Makes an http2-wrapper `Agent` (or got's `agent.http2`) run every event of its requests (the
@@ -69,7 +71,7 @@ function patchAgent(exports: unknown): boolean {
   const prototype = agentPrototypeOf(exports);
   if (prototype === undefined) return false;
   replaceMethods(prototype, ['request'], (_, below) => function request(this: unknown) {
-    if (!sharedClientState().registerActive || sharedClientState().scopingDepth > 0) return Reflect.apply(below(), this, arguments);
+    if (!sharedClientState().clientsPatched || sharedClientState().scopingDepth > 0) return Reflect.apply(below(), this, arguments);
     return requestInScope(below() as AgentRequest, this, Array.from(arguments));
   });
   return true;

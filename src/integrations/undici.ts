@@ -1,6 +1,10 @@
 import { AsyncResource } from 'node:async_hooks';
 import { join } from 'node:path';
-import { loadedModule, loadedModules, replaceMethods, restoreMethods, sharedClientState, type Integration } from './integration.js';
+import type { Integration } from './integration.js';
+import { replaceMethods, restoreMethods } from './method-slots.js';
+import { loadedModule, loadedModules } from './module-cache.js';
+import { sharedClientState } from './shared-state.js';
+import { kUndiciOwnsScope, kUndiciScope, kUndiciTarget } from '../symbols.js';
 
 /** Every callback of an undici dispatch handler: undici 6's and 7's legacy set, and undici 7's own. */
 const handlerMethods = [
@@ -12,15 +16,11 @@ const handlerMethods = [
 /** After these a handler hears nothing more, so the scope ends. */
 const lastCallbacks = new Set<string>(['onComplete', 'onError', 'onUpgrade', 'onRequestUpgrade', 'onResponseEnd', 'onResponseError']);
 
-const kTarget = Symbol.for('http2-async-context.undici-target.v1');
-const kHandlerScope = Symbol.for('http2-async-context.undici-scope.v1');
-/** On a scoped handler whose scope it captured itself: it ends the scope after the last callback. */
-const kOwnsScope = Symbol.for('http2-async-context.undici-owns-scope.v1');
 
 interface ScopedHandler {
-  [kTarget]: Record<string, unknown>;
-  [kHandlerScope]: AsyncResource;
-  [kOwnsScope]?: boolean;
+  [kUndiciTarget]: Record<string, unknown>;
+  [kUndiciScope]: AsyncResource;
+  [kUndiciOwnsScope]?: boolean;
 }
 type Callback = (this: unknown, ...args: unknown[]) => unknown;
 
@@ -32,16 +32,16 @@ type Callback = (this: unknown, ...args: unknown[]) => unknown;
 function scopedCallback(method: string): Callback {
   const callback = function (this: unknown, ...args: unknown[]) {
     const self = this as ScopedHandler;
-    const target = self[kTarget];
-    const scope = self[kHandlerScope];
+    const target = self[kUndiciTarget];
+    const scope = self[kUndiciScope];
     try {
       const own = target[method];
       // As undici's own wrappers do for a callback that is gone: nothing to call.
       if (typeof own !== 'function') return undefined;
       return scope.runInAsyncScope(own as Callback, target, ...args);
     } finally {
-      if (self[kOwnsScope] === true && lastCallbacks.has(method)) {
-        self[kOwnsScope] = false;
+      if (self[kUndiciOwnsScope] === true && lastCallbacks.has(method)) {
+        self[kUndiciOwnsScope] = false;
         scope.emitDestroy();
       }
     }
@@ -54,7 +54,7 @@ const scopedCallbacks = new Map<string, Callback>(handlerMethods.map((method) =>
 
 /** Own property only: an interceptor's handler made with `Object.create(ours)` is not ours. */
 const isScoped = (handler: unknown): handler is ScopedHandler =>
-  typeof handler === 'object' && handler !== null && Object.hasOwn(handler, kHandlerScope);
+  typeof handler === 'object' && handler !== null && Object.hasOwn(handler, kUndiciScope);
 
 /**
  * `handler`, with each callback it has running inside `scope`. undici picks its handler protocol
@@ -65,9 +65,9 @@ const isScoped = (handler: unknown): handler is ScopedHandler =>
 function scopedHandler(handler: object, scope: AsyncResource, owns: boolean): ScopedHandler {
   const scoped = Object.create(handler) as ScopedHandler;
   const properties: PropertyDescriptorMap = {
-    [kTarget]: { value: handler },
-    [kHandlerScope]: { value: scope },
-    [kOwnsScope]: { value: owns, writable: true },
+    [kUndiciTarget]: { value: handler },
+    [kUndiciScope]: { value: scope },
+    [kUndiciOwnsScope]: { value: owns, writable: true },
   };
   for (const method of handlerMethods) {
     if (typeof (handler as Record<string, unknown>)[method] === 'function') {
@@ -216,7 +216,7 @@ function internalDispatchKey(prototype: Holder): symbol | undefined {
  */
 function patchDispatch(prototype: Holder, UnwrapHandler: Function | undefined): void {
   replaceMethods(prototype, ['dispatch'], (_, below) => function dispatch(this: unknown, options: unknown, handler: unknown) {
-    if (!sharedClientState().registerActive) return Reflect.apply(below(), this, arguments);
+    if (!sharedClientState().clientsPatched) return Reflect.apply(below(), this, arguments);
     if ((UnwrapHandler !== undefined && handler instanceof UnwrapHandler) || isScoped(handler)) return passOn(below(), this, arguments);
     return dispatchInScope(below() as Dispatch<unknown, unknown>, this, options, handler);
   });
@@ -224,7 +224,7 @@ function patchDispatch(prototype: Holder, UnwrapHandler: Function | undefined): 
   if (kDispatch === undefined) return;
   replaceMethods(prototype, [kDispatch], (_, below) => function internalDispatch(this: unknown, options: unknown, handler: unknown) {
     const shared = sharedClientState();
-    if (!shared.registerActive || passingOn > 0 || shared.undiciScope !== undefined) return Reflect.apply(below(), this, arguments);
+    if (!shared.clientsPatched || passingOn > 0 || shared.undiciScope !== undefined) return Reflect.apply(below(), this, arguments);
     return dispatchInScope(below() as Dispatch<unknown, unknown>, this, options, handler);
   });
 }
@@ -233,7 +233,7 @@ function patchDispatch(prototype: Holder, UnwrapHandler: Function | undefined): 
 function patchCompose(dispatcherPrototype: Holder | undefined): boolean {
   if (typeof dispatcherPrototype?.compose !== 'function') return false;
   replaceMethods(dispatcherPrototype, ['compose'], (_, below) => function compose(this: unknown, ...args: unknown[]) {
-    if (!sharedClientState().registerActive) return Reflect.apply(below(), this, args);
+    if (!sharedClientState().clientsPatched) return Reflect.apply(below(), this, args);
     // undici takes a list or the interceptors as arguments; a list it would reject is passed on as it is.
     const interceptors = Array.isArray(args[0]) ? args[0] : args;
     return Reflect.apply(below(), this, [composeInScope(interceptors)]);

@@ -1,0 +1,27 @@
+import { clientPatchStatus, type PatchedClient } from './integrations/load-hook.js';
+import { http2Patched } from './patch.js';
+
+/** What `patchStatus()` reports. */
+export interface PatchStatus {
+  /** Whether `patchHttp2()` is on: `http2.connect` and every client session's `request` are shimmed. */
+  readonly http2: boolean;
+  /** Whether `patchClients()` is on: client libraries are patched as they load. */
+  readonly clients: boolean;
+  /** The copies of client libraries `patchClients()` patched since it was last turned on. */
+  readonly patchedClients: readonly PatchedClient[];
+}
+
+/**
+ * What is patched in this process right now, by either module copy of the package (the
+ * `register` preload turns on both patches). Reads state; changes nothing.
+ *
+ * @example
+ * ```ts
+ * import { patchStatus } from 'http2-async-context';
+ * const { http2, clients, patchedClients } = patchStatus();
+ * ```
+ */
+export function patchStatus(): PatchStatus {
+  const { active, patched } = clientPatchStatus();
+  return Object.freeze({ http2: http2Patched(), clients: active, patchedClients: patched });
+}
