@@ -42,8 +42,12 @@ function newestPer(versions, parts) {
   for (const version of versions) newest.set(key(version, parts), version);
   return [...newest.values()];
 }
-function newestPerMinor(versions) { return newestPer(versions, 2); }
-function newestPerMajor(versions) { return newestPer(versions, 1); }
+function newestPerMinor(versions) {
+  return newestPer(versions, 2);
+}
+function newestPerMajor(versions) {
+  return newestPer(versions, 1);
+}
 
 /** The released versions of `name` on the registry inside `range`, oldest first. */
 function registryVersions(name, range) {
@@ -57,7 +61,11 @@ function install(name, version) {
   if (!existsSync(join(dir, 'node_modules', name, 'package.json'))) {
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'all-versions-project', private: true }));
-    const result = spawnSync('npm', ['install', '--no-audit', '--no-fund', '--ignore-scripts', '--no-package-lock', `${name}@${version}`], { cwd: dir, encoding: 'utf8' });
+    const result = spawnSync(
+      'npm',
+      ['install', '--no-audit', '--no-fund', '--ignore-scripts', '--no-package-lock', `${name}@${version}`],
+      { cwd: dir, encoding: 'utf8' },
+    );
     if (result.status !== 0) throw new Error(`npm install ${name}@${version} failed:\n${result.stderr}`);
   }
   return dir;
@@ -65,19 +73,25 @@ function install(name, version) {
 
 /** `doctor --clients` on one installed version: right and total per mode, and whether the fix held. */
 function measure(client, dir) {
-  const result = spawnSync(process.execPath, [cli, 'doctor', '--clients', '--from', dir, '--only', client, '--json'], { encoding: 'utf8', timeout: 180_000 });
+  const result = spawnSync(process.execPath, [cli, 'doctor', '--clients', '--from', dir, '--only', client, '--json'], {
+    encoding: 'utf8',
+    timeout: 180_000,
+  });
   if (!result.stdout) {
-    const reason = result.stderr.split('\n').find((line) => line.trim()) ?? result.error?.message ?? `signal ${result.signal}`;
+    const reason =
+      result.stderr.split('\n').find((line) => line.trim()) ?? result.error?.message ?? `signal ${result.signal}`;
     throw new Error(`doctor --clients printed nothing (exit ${result.status}): ${reason}`);
   }
   const report = JSON.parse(result.stdout);
   const measured = report.clients.find((entry) => entry.client === client);
-  const modes = Object.fromEntries(Object.entries(measured?.modes ?? {}).map(([mode, entry]) => {
-    const phases = entry.run?.phases ?? [];
-    const right = phases.reduce((sum, phase) => sum + phase.right, 0);
-    const total = phases.reduce((sum, phase) => sum + phase.total, 0);
-    return [mode, { right, total, error: entry.run?.error ?? entry.error }];
-  }));
+  const modes = Object.fromEntries(
+    Object.entries(measured?.modes ?? {}).map(([mode, entry]) => {
+      const phases = entry.run?.phases ?? [];
+      const right = phases.reduce((sum, phase) => sum + phase.right, 0);
+      const total = phases.reduce((sum, phase) => sum + phase.total, 0);
+      return [mode, { right, total, error: entry.run?.error ?? entry.error }];
+    }),
+  );
   return { ok: report.ok && measured !== undefined, modes };
 }
 
@@ -106,14 +120,21 @@ export async function runAllVersions({ writeResults }) {
     }
   }
   const header = `| client | version | native | register | explicit |\n|---|---|---|---|---|`;
-  const lines = rows.map((row) => `| ${row.name} | ${row.version} | ${cell(row.modes.native)} | ${row.error ? row.error : cell(row.modes.register)} | ${cell(row.modes.explicit)} |`);
+  const lines = rows.map(
+    (row) =>
+      `| ${row.name} | ${row.version} | ${cell(row.modes.native)} | ${row.error ? row.error : cell(row.modes.register)} | ${cell(row.modes.explicit)} |`,
+  );
   const date = new Date().toISOString().slice(0, 10);
   const table = [
     `_Generated on ${date} by \`npm run compat -- --all-versions --write-readme\` on Node ${process.versions.node}: callbacks in the right store, cold, warm and after GOAWAY._`,
-    '', header, ...lines,
+    '',
+    header,
+    ...lines,
   ].join('\n');
   console.log(table);
-  console.log(`\nall-versions: ${failed ? 'FAILED' : 'ok'} (${rows.length} versions) in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+  console.log(
+    `\nall-versions: ${failed ? 'FAILED' : 'ok'} (${rows.length} versions) in ${((Date.now() - started) / 1000).toFixed(0)} s`,
+  );
   if (writeResults) {
     const file = join(root, 'compat/RESULTS.md');
     const text = readFileSync(file, 'utf8');

@@ -3,7 +3,8 @@
 // as one table (rows: client · phase, columns: runtimes), its failures and notes.
 import { formatTable, runClean } from '../dist/esm/doctor/internals.js';
 
-export const clientLegend = 'cell: native → register → explicit, callbacks in their request\'s store   ✔ all   ✘ right/all   – not run';
+export const clientLegend =
+  "cell: native → register → explicit, callbacks in their request's store   ✔ all   ✘ right/all   – not run";
 
 /** `✔`, `✘ 3/96` (with `, 2 missing`), or `–` without a run of that phase. */
 function phaseMark(entry, phase) {
@@ -39,13 +40,18 @@ export function buildClientMatrix(results) {
       for (const note of report.notes) notes.add(note);
       for (const client of report.clients) {
         const label = `${client.package} ${client.version}`;
-        const phases = [...new Set(Object.values(client.modes).flatMap((entry) => entry.run?.phases.map(({ phase }) => phase) ?? []))];
+        const phases = [
+          ...new Set(Object.values(client.modes).flatMap((entry) => entry.run?.phases.map(({ phase }) => phase) ?? [])),
+        ];
         for (const phase of phases.length ? phases : ['–']) {
           const key = `${label} · ${phase}`;
           if (!order.includes(key)) order.push(key);
           const { native, register, explicit, late } = client.modes;
-          cells.set(`${key}\0${name}`, `${phaseMark(native, phase)} → ${phaseMark(register, phase)} → ${phaseMark(explicit, phase)}` +
-            (late ? ` (late ${phaseMark(late, phase)})` : ''));
+          cells.set(
+            `${key}\0${name}`,
+            `${phaseMark(native, phase)} → ${phaseMark(register, phase)} → ${phaseMark(explicit, phase)}` +
+              (late ? ` (late ${phaseMark(late, phase)})` : ''),
+          );
         }
         for (const entry of Object.values(client.modes)) {
           const key = `${label}\0${name}`;
@@ -57,27 +63,41 @@ export function buildClientMatrix(results) {
           }
           if (entry.skipKind === 'runtime') notes.add(`${client.package} ${entry.skipped}`);
           if (expectedClean(entry) && !runClean(entry.run)) {
-            failures.push(`${name} · ${label} · ${entry.mode}: ${entry.skipped ?? entry.run?.error ?? entry.run?.phases.map(({ summary }) => summary).join('; ')}`);
+            failures.push(
+              `${name} · ${label} · ${entry.mode}: ${entry.skipped ?? entry.run?.error ?? entry.run?.phases.map(({ summary }) => summary).join('; ')}`,
+            );
           }
         }
       }
     }
   }
   // A client a runtime cannot run has only a `–` row there; other runtimes' phase rows say it.
-  const kept = order.filter((key) => !key.endsWith(' · –') || !order.some((other) => other !== key && other.startsWith(key.slice(0, -1))));
+  const kept = order.filter(
+    (key) => !key.endsWith(' · –') || !order.some((other) => other !== key && other.startsWith(key.slice(0, -1))),
+  );
   const rows = kept.map((key) => [key, ...results.map((_, i) => cells.get(`${key}\0${header[i + 1]}`) ?? '·')]);
   const labels = [...new Set(order.map((key) => key.slice(0, key.lastIndexOf(' · '))))];
   const mark = (count) => (!count ? '–' : count.clean ? `✔ ${count.total}` : `✘ ${count.right}/${count.total}`);
-  const summaryRows = labels.map((label) => [label, ...header.slice(1).map((name) => {
-    const modes = totals.get(`${label}\0${name}`);
-    if (!modes || Object.keys(modes).length === 0) return '·';
-    return `${mark(modes.native)} → ${mark(modes.register)} → ${mark(modes.explicit)}${modes.late ? ` (late ${mark(modes.late)})` : ''}`;
-  })]);
+  const summaryRows = labels.map((label) => [
+    label,
+    ...header.slice(1).map((name) => {
+      const modes = totals.get(`${label}\0${name}`);
+      if (!modes || Object.keys(modes).length === 0) return '·';
+      return `${mark(modes.native)} → ${mark(modes.register)} → ${mark(modes.explicit)}${modes.late ? ` (late ${mark(modes.late)})` : ''}`;
+    }),
+  ]);
   return { header, rows, summaryRows, notes: [...notes], failures };
 }
 
 export function formatClientText(matrix) {
-  return [clientLegend, '', formatTable(matrix.header, matrix.rows.map(([key, ...rest]) => [`  ${key}`, ...rest]))].join('\n');
+  return [
+    clientLegend,
+    '',
+    formatTable(
+      matrix.header,
+      matrix.rows.map(([key, ...rest]) => [`  ${key}`, ...rest]),
+    ),
+  ].join('\n');
 }
 
 /**
@@ -89,10 +109,13 @@ export function formatClientMarkdown(matrix, { byPhase = false } = {}) {
   const header = byPhase ? matrix.header : ['client', ...matrix.header.slice(1)];
   const legendText = byPhase
     ? 'Each cell: native → `register` → explicit helper, callbacks of 8 concurrent requests of each kind, each request in its own store: ✔ every callback saw its own store, ✘ right/all, – not run (no helper for that version), · not run on that runtime.'
-    : 'Each cell: native → `register` → explicit helper, callbacks that saw their own request\'s store, over every phase (cold, warm, after GOAWAY and, for grpc-js, a server restart with `waitForReady`; 8 concurrent requests of each kind per phase): ✔ all of them, ✘ right/all, – not run (no helper for that version), · not run on that runtime.';
+    : "Each cell: native → `register` → explicit helper, callbacks that saw their own request's store, over every phase (cold, warm, after GOAWAY and, for grpc-js, a server restart with `waitForReady`; 8 concurrent requests of each kind per phase): ✔ all of them, ✘ right/all, – not run (no helper for that version), · not run on that runtime.";
   return [
     legendText,
-    '', row(header), row(header.map(() => '---')), ...(byPhase ? matrix.rows : matrix.summaryRows).map(row),
+    '',
+    row(header),
+    row(header.map(() => '---')),
+    ...(byPhase ? matrix.rows : matrix.summaryRows).map(row),
     ...(matrix.notes.length ? ['', ...matrix.notes.map((note) => `- ${note}`)] : []),
   ].join('\n');
 }

@@ -35,15 +35,21 @@ function trailers(session) {
 
 await check('patch calls nobody and leaves nothing on Object.prototype', () => {
   let calls = 0;
-  const double = () => { calls++; return undefined; };
+  const double = () => {
+    calls++;
+    return undefined;
+  };
   http2.connect = double;
   try {
     patchHttp2();
     const result = http2.connect('http://127.0.0.1:1');
     unpatchHttp2();
-    const ok = calls === 1 && result === undefined && http2.connect === double && !Object.hasOwn(Object.prototype, 'request');
+    const ok =
+      calls === 1 && result === undefined && http2.connect === double && !Object.hasOwn(Object.prototype, 'request');
     return ok || { calls, result, restored: http2.connect === double };
-  } finally { http2.connect = nativeConnect; }
+  } finally {
+    http2.connect = nativeConnect;
+  }
 });
 
 await check('a later EventEmitter.prototype.emit patch sees every event, before and after close', async () => {
@@ -65,7 +71,10 @@ await check('a later EventEmitter.prototype.emit patch sees every event, before 
       // emitter's context.
       stream.on('late', () => late.push(als.getStore()));
       als.run('emitter', () => stream.emit('late'));
-    } finally { EventEmitter.prototype.emit = protoEmit; session.destroy(); }
+    } finally {
+      EventEmitter.prototype.emit = protoEmit;
+      session.destroy();
+    }
     return { seen: seen.join(','), late: late.join(',') };
   };
   const native = await eventsOf(nativeConnect);
@@ -80,9 +89,14 @@ await check("another library's emit wrapper stays on close; the scope ends once"
   const scope = stream[kScope];
   let destroys = 0;
   const emitDestroy = scope.emitDestroy;
-  scope.emitDestroy = function counted() { destroys++; return emitDestroy.call(this); };
+  scope.emitDestroy = function counted() {
+    destroys++;
+    return emitDestroy.call(this);
+  };
   const ours = stream.emit;
-  const theirs = function theirs(...args) { return Reflect.apply(ours, this, args); };
+  const theirs = function theirs(...args) {
+    return Reflect.apply(ours, this, args);
+  };
   stream.emit = theirs;
   await done;
   const kept = stream.emit === theirs;
@@ -128,13 +142,21 @@ await check('promisify(connect) has the native attributes and rejects like nativ
     const descriptor = Object.getOwnPropertyDescriptor(fn, promisify.custom);
     return descriptor && [descriptor.writable, descriptor.enumerable, descriptor.configurable].join();
   };
-  const failure = (fn) => promisify(fn)('http://127.0.0.1:1').then(() => 'connected', (error) => error.code);
+  const failure = (fn) =>
+    promisify(fn)('http://127.0.0.1:1').then(
+      () => 'connected',
+      (error) => error.code,
+    );
   const native = { attributes: attributes(nativeConnect), failure: await failure(nativeConnect) };
   const ours = { attributes: attributes(connect), failure: await failure(connect) };
   return (native.attributes === ours.attributes && native.failure === ours.failure) || { native, ours };
 });
 
 await server.close();
-const runtime = process.versions.bun ? `bun ${process.versions.bun}` : globalThis.Deno ? `deno ${Deno.version.deno}` : `node ${process.version}`;
+const runtime = process.versions.bun
+  ? `bun ${process.versions.bun}`
+  : globalThis.Deno
+    ? `deno ${Deno.version.deno}`
+    : `node ${process.version}`;
 console.log(JSON.stringify({ runtime, checks }));
 process.exit(0);

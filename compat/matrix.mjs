@@ -2,8 +2,10 @@
 // columns: runtimes), its failures, notes and summaries, and prints it as text or Markdown.
 import { cellDetail, compareToNative, formatTable, mark, rowLabel, summarize } from '../dist/esm/doctor/internals.js';
 
-export const legend = 'cell: native → connect() · register   ✔ right scope  ✘ wrong scope (or wrong events)  – did not fire, need not  · not run';
-export const probeLegend = 'register probe, every way to reach connect — node: --import · -r · --patch-late; bun, deno: --preload · --patch-late';
+export const legend =
+  'cell: native → connect() · register   ✔ right scope  ✘ wrong scope (or wrong events)  – did not fire, need not  · not run';
+export const probeLegend =
+  'register probe, every way to reach connect — node: --import · -r · --patch-late; bun, deno: --preload · --patch-late';
 
 export function runtimeName(result) {
   const runtime = result.plain?.runtime ?? result.register?.runtime;
@@ -23,7 +25,8 @@ function collect(result, order, failures) {
   const cells = new Map();
   const plainRows = result.plain?.rows ?? [];
   // The register run's native column, set against the plain run's native events.
-  const registerRows = result.plain && result.register ? compareToNative(result.plain.runs.native, result.register.runs.native) : [];
+  const registerRows =
+    result.plain && result.register ? compareToNative(result.plain.runs.native, result.register.runs.native) : [];
   const failed = new Map();
   const fail = (row, column, cell) => {
     const key = `${name} · ${row.scenario} · ${rowLabel(row).trim()}`;
@@ -32,7 +35,11 @@ function collect(result, order, failures) {
   for (const row of plainRows) {
     insert(order, row.scenario, rowLabel(row).trim());
     const register = registerRows.find((other) => other.scenario === row.scenario && other.name === row.name);
-    cells.set(`${row.scenario}\0${rowLabel(row).trim()}`, { native: row.native.ok, connect: row.shimmed.ok, register: register?.shimmed.ok });
+    cells.set(`${row.scenario}\0${rowLabel(row).trim()}`, {
+      native: row.native.ok,
+      connect: row.shimmed.ok,
+      register: register?.shimmed.ok,
+    });
     if (row.shimmed.ok === false) fail(row, 'connect()', row.shimmed);
     if (register?.shimmed.ok === false) fail(row, 'register', register.shimmed);
   }
@@ -63,13 +70,19 @@ function notesOf({ name, result }) {
     for (const order of note.order) byOrder.set(order, (byOrder.get(order) ?? 0) + 1);
     if (note.native) lines.push(`${name} · ${note.scenario}, native: ${note.native}`);
   }
-  const orders = [...byOrder].map(([order, count]) => `${name} natively emits ${order} (${count} scenario${count > 1 ? 's' : ''})`);
+  const orders = [...byOrder].map(
+    ([order, count]) => `${name} natively emits ${order} (${count} scenario${count > 1 ? 's' : ''})`,
+  );
   return [...orders, ...lines, ...result.notes.map((note) => `${name} · ${note}`)];
 }
 
 function probeCells(order, runtimes) {
-  return [...order].map((form) => [form, ...runtimes.map(({ result }) =>
-    result.probes.map(({ forms }) => (forms[form] ? mark(forms[form].ok) : '·')).join(' '))]);
+  return [...order].map((form) => [
+    form,
+    ...runtimes.map(({ result }) =>
+      result.probes.map(({ forms }) => (forms[form] ? mark(forms[form].ok) : '·')).join(' '),
+    ),
+  ]);
 }
 
 /** The whole matrix: header, scenario groups, probe rows, summaries, notes and failures. */
@@ -80,28 +93,53 @@ export function buildMatrix(results) {
   const header = ['scenario · event', ...runtimes.map(({ name }) => name)];
   const groups = [...order].map(([scenario, names]) => ({
     scenario,
-    rows: names.map((name) => [name, ...runtimes.map(({ cells }) => {
-      const cell = cells.get(`${scenario}\0${name}`);
-      return cell ? `${mark(cell.native)} → ${mark(cell.connect)} ${cell.register === undefined ? '·' : mark(cell.register)}` : '·';
-    })]),
+    rows: names.map((name) => [
+      name,
+      ...runtimes.map(({ cells }) => {
+        const cell = cells.get(`${scenario}\0${name}`);
+        return cell
+          ? `${mark(cell.native)} → ${mark(cell.connect)} ${cell.register === undefined ? '·' : mark(cell.register)}`
+          : '·';
+      }),
+    ]),
   }));
   const probeOrder = new Set(results.flatMap(({ probes }) => probes.flatMap(({ forms }) => Object.keys(forms))));
   const summaries = runtimes.map(({ name, summary, registerSummary, result }) => {
     const { events, checks } = summary;
     const coexistence = Object.values(result.coexistence ?? {});
-    return `${name}: native ${events.native}/${events.total} · connect() ${events.shimmed}/${events.total}` +
+    return (
+      `${name}: native ${events.native}/${events.total} · connect() ${events.shimmed}/${events.total}` +
       ` · register ${registerSummary.events.shimmed}/${registerSummary.events.total} · checks ${checks.shimmed}/${checks.total}` +
-      ` · coexistence ${coexistence.filter(({ ok }) => ok).length}/${coexistence.length}`;
+      ` · coexistence ${coexistence.filter(({ ok }) => ok).length}/${coexistence.length}`
+    );
   });
-  return { header, groups, probes: probeCells(probeOrder, runtimes), summaries, notes: runtimes.flatMap(notesOf), failures };
+  return {
+    header,
+    groups,
+    probes: probeCells(probeOrder, runtimes),
+    summaries,
+    notes: runtimes.flatMap(notesOf),
+    failures,
+  };
 }
 
 /** The matrix as the runner prints it. */
 export function formatText(matrix) {
-  const lines = matrix.groups.flatMap(({ scenario, rows }) => [scenario, ...rows.map(([name, ...cells]) => [`  ${name}`, ...cells])]);
+  const lines = matrix.groups.flatMap(({ scenario, rows }) => [
+    scenario,
+    ...rows.map(([name, ...cells]) => [`  ${name}`, ...cells]),
+  ]);
   return [
-    legend, '', formatTable(matrix.header, lines), '',
-    probeLegend, '', formatTable(['register probe', ...matrix.header.slice(1)], matrix.probes.map(([form, ...cells]) => [`  ${form}`, ...cells])),
+    legend,
+    '',
+    formatTable(matrix.header, lines),
+    '',
+    probeLegend,
+    '',
+    formatTable(
+      ['register probe', ...matrix.header.slice(1)],
+      matrix.probes.map(([form, ...cells]) => [`  ${form}`, ...cells]),
+    ),
   ].join('\n');
 }
 
@@ -114,8 +152,16 @@ export function formatMarkdown(matrix) {
   const probes = matrix.probes.map(row);
   return [
     `Each cell: native → \`connect()\` · \`register\`. ✔ the listener ran in the right scope, ✘ it did not (or the shim changed which events fire), – the event did not fire and need not, · not run.`,
-    '', row(matrix.header), rule, ...body, '',
-    `${probeLegend}.`, '', row(['register probe', ...matrix.header.slice(1)]), rule, ...probes,
+    '',
+    row(matrix.header),
+    rule,
+    ...body,
+    '',
+    `${probeLegend}.`,
+    '',
+    row(['register probe', ...matrix.header.slice(1)]),
+    rule,
+    ...probes,
     ...(matrix.notes.length ? ['', ...matrix.notes.map((note) => `- ${note}`)] : []),
   ].join('\n');
 }

@@ -7,9 +7,9 @@
 //   <runtime> compat/register-probe.mjs --patch-late   (patchHttp2() after these imports ran)
 // Prints one JSON line: { runtime, forms: { name: { ok, seen } } }.
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { createRequire } from 'node:module';
 import http2Default, * as http2Namespace from 'node:http2';
 import { connect as namedConnect } from 'node:http2';
+import { createRequire } from 'node:module';
 import { startScenarioServer } from '../dist/esm/doctor/internals.js';
 
 const als = new AsyncLocalStorage();
@@ -32,16 +32,21 @@ const forms = {
 
 /** One 100-continue upload: every runtime natively emits `headers` for it, and some lose scopes. */
 function probe(session, id) {
-  return new Promise((resolve) => als.run(id, () => {
-    const seen = [];
-    const stream = session.request({ ':path': '/continue', ':method': 'POST', expect: '100-continue' }, { endStream: false });
-    for (const event of ['continue', 'headers', 'response', 'end', 'close']) {
-      stream.on(event, () => seen.push(`${event}:${als.getStore()}`));
-    }
-    stream.on('continue', () => stream.end('body'));
-    stream.on('close', () => resolve(seen));
-    stream.resume();
-  }));
+  return new Promise((resolve) =>
+    als.run(id, () => {
+      const seen = [];
+      const stream = session.request(
+        { ':path': '/continue', ':method': 'POST', expect: '100-continue' },
+        { endStream: false },
+      );
+      for (const event of ['continue', 'headers', 'response', 'end', 'close']) {
+        stream.on(event, () => seen.push(`${event}:${als.getStore()}`));
+      }
+      stream.on('continue', () => stream.end('body'));
+      stream.on('close', () => resolve(seen));
+      stream.resume();
+    }),
+  );
 }
 
 const expected = ['continue', 'response', 'end', 'close'];
@@ -54,5 +59,9 @@ for (const [name, open] of Object.entries(forms)) {
   session.close();
 }
 await server.close();
-const runtime = process.versions.bun ? `bun ${process.versions.bun}` : globalThis.Deno ? `deno ${Deno.version.deno}` : `node ${process.version}`;
+const runtime = process.versions.bun
+  ? `bun ${process.versions.bun}`
+  : globalThis.Deno
+    ? `deno ${Deno.version.deno}`
+    : `node ${process.version}`;
 console.log(JSON.stringify({ runtime, forms: results }));

@@ -16,10 +16,21 @@ import { startScenarioServer } from '../dist/esm/doctor/internals.js';
 import { buildClientMatrix, formatClientMarkdown, formatClientText } from './client-matrix.mjs';
 import { buildMatrix, formatMarkdown, formatText, runtimeName } from './matrix.mjs';
 import { cli, findRuntimes, runRuntime } from './runtimes.mjs';
-import { buildTracerMatrix, formatTracerMarkdown, formatTracerText, runTracerMatrix, tracerJobs } from './tracer-matrix.mjs';
+import {
+  buildTracerMatrix,
+  formatTracerMarkdown,
+  formatTracerText,
+  runTracerMatrix,
+  tracerJobs,
+} from './tracer-matrix.mjs';
 
 const { values: flags } = parseArgs({
-  options: { 'write-readme': { type: 'boolean' }, only: { type: 'string' }, 'all-versions': { type: 'boolean' }, tracers: { type: 'string' } },
+  options: {
+    'write-readme': { type: 'boolean' },
+    only: { type: 'string' },
+    'all-versions': { type: 'boolean' },
+    tracers: { type: 'string' },
+  },
 });
 const tracerTier = flags.tracers ?? (flags['write-readme'] ? 'all' : 'core');
 if (!['core', 'all', 'none'].includes(tracerTier)) {
@@ -75,7 +86,9 @@ const tracerMatrix = buildTracerMatrix(tracerResults, tracers.skipped);
 matrix.failures.push(...tracerMatrix.failures);
 const date = new Date().toISOString().slice(0, 10);
 const versions = results.map(runtimeName);
-console.log(`http2-async-context compat · ${date} · ${process.platform}-${process.arch} · runtimes: ${versions.join(', ')}`);
+console.log(
+  `http2-async-context compat · ${date} · ${process.platform}-${process.arch} · runtimes: ${versions.join(', ')}`,
+);
 for (const { id, reason } of skipped) console.log(`SKIPPED ${id}: ${reason}`);
 console.log('');
 console.log(formatText(matrix));
@@ -84,7 +97,9 @@ console.log(formatClientText(clientMatrix));
 console.log('');
 if (tracerTier !== 'none') {
   const processes = tracerResults.reduce((sum, job) => sum + job.processes, 0);
-  console.log(`${formatTracerText(tracerMatrix)}\n\ntracers (${tracerTier}): ${processes} processes in ${tracerSeconds.toFixed(1)} s\n`);
+  console.log(
+    `${formatTracerText(tracerMatrix)}\n\ntracers (${tracerTier}): ${processes} processes in ${tracerSeconds.toFixed(1)} s\n`,
+  );
 }
 for (const line of matrix.summaries) console.log(line);
 const allNotes = [...matrix.notes, ...clientMatrix.notes, ...tracerMatrix.notes];
@@ -94,7 +109,9 @@ if (matrix.failures.length) console.log(['', 'FAILED', ...matrix.failures.map((f
 process.exitCode = matrix.failures.length ? 1 : 0;
 if (flags['write-readme']) writeReadme();
 const skippedNote = skipped.length ? ` (skipped: ${skipped.map(({ id }) => id).join(', ')})` : '';
-console.log(`\ncompat: ${matrix.failures.length ? 'FAILED' : 'ok'}${skippedNote} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+console.log(
+  `\ncompat: ${matrix.failures.length ? 'FAILED' : 'ok'}${skippedNote} in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+);
 
 /** Replaces what lies between `<!-- name:start -->` and `<!-- name:end -->` in `readme` with `body`. */
 function replaceSection(readme, name, body) {
@@ -125,7 +142,11 @@ function keepSection(text, name, previous) {
   const from = previous.indexOf(start);
   const to = previous.indexOf(end);
   if (from === -1 || to < from) return text;
-  return text.slice(0, text.indexOf(start)) + previous.slice(from, to + end.length) + text.slice(text.indexOf(end) + end.length);
+  return (
+    text.slice(0, text.indexOf(start)) +
+    previous.slice(from, to + end.length) +
+    text.slice(text.indexOf(end) + end.length)
+  );
 }
 
 /**
@@ -143,10 +164,19 @@ function writeReadme() {
       '## node:http2, event by event\n\n<!-- compat:start -->\n<!-- compat:end -->\n\n' +
       '## HTTP/2 client libraries, phase by phase\n\n<!-- clients:start -->\n<!-- clients:end -->\n\n' +
       '## Inside a tracer: OpenTelemetry and dd-trace\n\n<!-- tracers:start -->\n<!-- tracers:end -->\n',
-    'compat', [formatMarkdown(matrix), '', ...matrix.summaries.map((line) => `- ${line}`)].join('\n'));
+    'compat',
+    [formatMarkdown(matrix), '', ...matrix.summaries.map((line) => `- ${line}`)].join('\n'),
+  );
   const withClients = replaceSection(results, 'clients', formatClientMarkdown(clientMatrix, { byPhase: true }));
-  writeFileSync('compat/RESULTS.md', tracerTier === 'none'
-    ? keepSection(withClients, 'tracers', existsSync('compat/RESULTS.md') ? readFileSync('compat/RESULTS.md', 'utf8') : '')
-    : replaceSection(withClients, 'tracers', formatTracerMarkdown(tracerMatrix)));
+  writeFileSync(
+    'compat/RESULTS.md',
+    tracerTier === 'none'
+      ? keepSection(
+          withClients,
+          'tracers',
+          existsSync('compat/RESULTS.md') ? readFileSync('compat/RESULTS.md', 'utf8') : '',
+        )
+      : replaceSection(withClients, 'tracers', formatTracerMarkdown(tracerMatrix)),
+  );
   console.log(`\nREADME.md and compat/RESULTS.md: generated sections written (${date}).`);
 }

@@ -10,7 +10,13 @@ process.env.DENO_NO_UPDATE_CHECK = '1';
 
 const kinds = {
   // Self-reference resolves the package's own exports map from any file inside the repo.
-  node: { prefix: [], preloads: { '--import': ['--import', 'http2-async-context/register'], '-r': ['-r', 'http2-async-context/register'] } },
+  node: {
+    prefix: [],
+    preloads: {
+      '--import': ['--import', 'http2-async-context/register'],
+      '-r': ['-r', 'http2-async-context/register'],
+    },
+  },
   bun: { prefix: [], preloads: { '--preload': ['--preload', './dist/esm/register.js'] } },
   // Deno resolves neither a bare specifier nor npm:http2-async-context (not its own dependency) here.
   deno: { prefix: ['run', '-A'], preloads: { '--preload': ['--preload', './dist/esm/register.js'] } },
@@ -39,10 +45,15 @@ export const cli = Object.values(JSON.parse(readFileSync('package.json', 'utf8')
  */
 export function run(bin, args, timeout = 120_000, options = {}) {
   return new Promise((resolve) => {
-    execFile(bin, args, { timeout, maxBuffer: 64 * 1024 * 1024, ...(options.env && { env: options.env }) }, (error, stdout, stderr) => {
-      const code = error ? (typeof error.code === 'number' ? error.code : error.signal ?? error.code) : 0;
-      resolve({ code, stdout, stderr, ...(error?.killed && { error: `killed after ${timeout} ms` }) });
-    });
+    execFile(
+      bin,
+      args,
+      { timeout, maxBuffer: 64 * 1024 * 1024, ...(options.env && { env: options.env }) },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === 'number' ? error.code : (error.signal ?? error.code)) : 0;
+        resolve({ code, stdout, stderr, ...(error?.killed && { error: `killed after ${timeout} ms` }) });
+      },
+    );
   });
 }
 
@@ -56,12 +67,18 @@ export async function findRuntimes(only = []) {
   for (const definition of definitions.filter(({ id }) => only.length === 0 || only.includes(id))) {
     const bin = definition.candidates.find((candidate) => existsSync(candidate));
     if (!bin) {
-      skipped.push({ id: definition.id, reason: `no binary at ${definition.candidates.join(' or ')} (not installed: its npm package may ship no binary for ${process.platform}-${process.arch})` });
+      skipped.push({
+        id: definition.id,
+        reason: `no binary at ${definition.candidates.join(' or ')} (not installed: its npm package may ship no binary for ${process.platform}-${process.arch})`,
+      });
       continue;
     }
     const probe = await run(bin, ['--version'], 30_000);
     if (probe.code !== 0) {
-      skipped.push({ id: definition.id, reason: `${bin} --version failed (${probe.code}): ${probe.stderr.trim().split('\n')[0] ?? ''}` });
+      skipped.push({
+        id: definition.id,
+        reason: `${bin} --version failed (${probe.code}): ${probe.stderr.trim().split('\n')[0] ?? ''}`,
+      });
       continue;
     }
     ready.push({ ...definition, bin, ...kinds[definition.kind] });
@@ -75,7 +92,9 @@ export function parseJson(result, what) {
     return { value: JSON.parse(result.stdout.slice(result.stdout.indexOf('{'))) };
   } catch {
     const stderr = result.stderr.trim().split('\n').slice(-3).join(' | ');
-    return { error: `${what}: exit ${result.code}${result.error ? `, ${result.error}` : ''}, no JSON on stdout${stderr ? ` (stderr: ${stderr})` : ''}` };
+    return {
+      error: `${what}: exit ${result.code}${result.error ? `, ${result.error}` : ''}, no JSON on stdout${stderr ? ` (stderr: ${stderr})` : ''}`,
+    };
   }
 }
 

@@ -26,8 +26,12 @@ function ddTraceEnv(agentUrl) {
 }
 
 /** A file path for Deno's --preload (it takes no bare specifier), a specifier elsewhere. */
-const preloadOf = (runtime, specifier, file) => runtime.kind === 'deno' ? ['--preload', file]
-  : runtime.kind === 'bun' ? ['--preload', specifier] : ['--import', specifier];
+const preloadOf = (runtime, specifier, file) =>
+  runtime.kind === 'deno'
+    ? ['--preload', file]
+    : runtime.kind === 'bun'
+      ? ['--preload', specifier]
+      : ['--import', specifier];
 
 /**
  * The tracers, and which runtimes each runs on. `node` versions below a tracer's engines are
@@ -35,19 +39,26 @@ const preloadOf = (runtime, specifier, file) => runtime.kind === 'deno' ? ['--pr
  */
 const tracers = [
   {
-    id: 'otel', label: 'OpenTelemetry', min: [22, 15],
+    id: 'otel',
+    label: 'OpenTelemetry',
+    min: [22, 15],
     why: '@opentelemetry/sdk-node 0.301 requires Node >= 22.15 (engines)',
     preload: (runtime) => preloadOf(runtime, './compat/tracers/otel.mjs', './compat/tracers/otel.mjs'),
     env: () => ({}),
   },
   {
-    id: 'dd-trace', label: 'dd-trace', min: [22, 0],
+    id: 'dd-trace',
+    label: 'dd-trace',
+    min: [22, 0],
     why: 'dd-trace 6 requires Node >= 22 (engines); dd-trace 5 runs there instead',
     preload: (runtime) => preloadOf(runtime, 'dd-trace/initialize.mjs', './node_modules/dd-trace/initialize.mjs'),
     env: ddTraceEnv,
   },
   {
-    id: 'dd-trace5', label: 'dd-trace', max: [22, 0], nodeOnly: true,
+    id: 'dd-trace5',
+    label: 'dd-trace',
+    max: [22, 0],
+    nodeOnly: true,
     preload: () => ['--import', 'dd-trace5/initialize.mjs'],
     env: ddTraceEnv,
   },
@@ -59,7 +70,8 @@ async function nodeVersion(bin) {
   return stdout.trim().replace(/^v/, '').split('.').map(Number);
 }
 
-const below = ([major, minor], [wantMajor, wantMinor]) => major < wantMajor || (major === wantMajor && minor < wantMinor);
+const below = ([major, minor], [wantMajor, wantMinor]) =>
+  major < wantMajor || (major === wantMajor && minor < wantMinor);
 
 /** A loopback port nothing listens on: bound, then closed. */
 function closedLoopbackPort() {
@@ -118,7 +130,10 @@ export async function tracerJobs(ready, tier = 'core') {
     }
   }
   if (tier === 'core') {
-    if (left.length) skipped.push(`Tracers not run on ${left.join(', ')}: not in the core set that \`npm test\` runs; \`npm run compat -- --tracers all\` (and \`--write-readme\`) runs them.`);
+    if (left.length)
+      skipped.push(
+        `Tracers not run on ${left.join(', ')}: not in the core set that \`npm test\` runs; \`npm run compat -- --tracers all\` (and \`--write-readme\`) runs them.`,
+      );
   }
   return { jobs, skipped };
 }
@@ -127,7 +142,9 @@ export async function tracerJobs(ready, tier = 'core') {
 function parseScenario(result, modes) {
   const lines = result.stdout.split('\n').filter((candidate) => candidate.startsWith(marker));
   const stderr = result.stderr.trim().split('\n').slice(-2).join(' | ');
-  const missing = { error: `exit ${result.code}${result.error ? `, ${result.error}` : ''}, no result${stderr ? ` (stderr: ${stderr})` : ''}` };
+  const missing = {
+    error: `exit ${result.code}${result.error ? `, ${result.error}` : ''}, no result${stderr ? ` (stderr: ${stderr})` : ''}`,
+  };
   return modes.map((_, i) => (lines[i] ? JSON.parse(lines[i].slice(marker.length)) : missing));
 }
 
@@ -142,13 +159,20 @@ export async function runTracerMatrix(jobs, pool, limit) {
   const inherited = Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^(OTEL|DD)_/.test(name)));
   inherited.DENO_NO_UPDATE_CHECK = '1';
   const tasks = jobs.flatMap((job) => job.processes.map((process) => ({ job, process })));
-  const outcomes = await pool(tasks, limit, async ({ job: { runtime, tracer }, process: { modes, flag, preloads } }) => {
-    const args = [...runtime.prefix, ...preloads, scenario, '--tracer', tracer.id, '--mode', flag];
-    const result = await run(runtime.bin, args, 120_000, { env: { ...inherited, ...tracer.env(agentUrl) } });
-    return parseScenario(result, modes).map((parsed, i) => ({ mode: modes[i], result: parsed }));
-  });
+  const outcomes = await pool(
+    tasks,
+    limit,
+    async ({ job: { runtime, tracer }, process: { modes, flag, preloads } }) => {
+      const args = [...runtime.prefix, ...preloads, scenario, '--tracer', tracer.id, '--mode', flag];
+      const result = await run(runtime.bin, args, 120_000, { env: { ...inherited, ...tracer.env(agentUrl) } });
+      return parseScenario(result, modes).map((parsed, i) => ({ mode: modes[i], result: parsed }));
+    },
+  );
   return jobs.map((job) => ({
-    runtime: job.runtime.id, kind: job.runtime.kind, tracer: job.tracer.id, label: job.tracer.label,
+    runtime: job.runtime.id,
+    kind: job.runtime.kind,
+    tracer: job.tracer.id,
+    label: job.tracer.label,
     modes: tasks.flatMap((task, i) => (task.job === job ? outcomes[i] : [])),
     processes: job.processes.length,
   }));
@@ -175,10 +199,11 @@ function mark(count) {
   if (!count) return '·';
   if (count.error) return '✘ no run';
   if (clean(count)) return `✔ ${count.total}`;
-  return `✘ store ${count.store}/${count.total} · trace ${count.trace}/${count.total}` +
-    `${count.missing ? ` (${count.missing} missing)` : ''}${count.errors.length ? ' (error)' : ''}`;
+  return (
+    `✘ store ${count.store}/${count.total} · trace ${count.trace}/${count.total}` +
+    `${count.missing ? ` (${count.missing} missing)` : ''}${count.errors.length ? ' (error)' : ''}`
+  );
 }
-
 
 /**
  * From the jobs' results: the summary (a row per tracer and runtime, a column per mode, over
@@ -191,9 +216,12 @@ export function buildTracerMatrix(results, skipped) {
   const summary = [];
   const full = new Map(); // `${tracer label} ${version} · ${client} ${version} · ${phase}` → runtime name → mode → count
   const runtimeNames = [];
-  const requests = results.flatMap((job) => job.modes.map(({ result }) => result.requests)).find((count) => count !== undefined);
+  const requests = results
+    .flatMap((job) => job.modes.map(({ result }) => result.requests))
+    .find((count) => count !== undefined);
   const modeNames = ['native', 'tracer first', 'register first', 'late'].filter((mode) =>
-    results.some((job) => job.modes.some((entry) => entry.mode === mode)));
+    results.some((job) => job.modes.some((entry) => entry.mode === mode)),
+  );
   for (const job of results) {
     const first = job.modes.find(({ result }) => result.runtime)?.result;
     const runtimeName = first ? `${first.runtime.name} ${first.runtime.version}` : job.runtime;
@@ -212,14 +240,18 @@ export function buildTracerMatrix(results, skipped) {
       const all = tally([]);
       if (result.error) all.errors.push(result.error);
       for (const client of result.clients) {
-        const label = `${client.package} ${client.version}`.replace(`node:http2 ${result.runtime.version}`, 'node:http2');
+        const label = `${client.package} ${client.version}`.replace(
+          `node:http2 ${result.runtime.version}`,
+          'node:http2',
+        );
         if (client.skipped) {
           notes.add(`${label} not run on ${result.runtime.name}: ${client.skipped}`);
           continue;
         }
         const count = tally(client.phases ?? []);
         if (client.error) count.errors.push(client.error);
-        for (const [key, value] of Object.entries(count)) all[key] = key === 'errors' ? [...all.errors, ...value] : all[key] + value;
+        for (const [key, value] of Object.entries(count))
+          all[key] = key === 'errors' ? [...all.errors, ...value] : all[key] + value;
         for (const phase of client.phases ?? []) {
           const key = `${tracerName} · ${label} · ${phase.phase}`;
           if (!full.has(key)) full.set(key, new Map());
@@ -229,7 +261,9 @@ export function buildTracerMatrix(results, skipped) {
         }
         // Every run with the package must be clean; native runs are reported only.
         if (mode !== 'native' && !clean(count)) {
-          failures.push(`${where} · ${label}: ${mark(count)}${count.errors.length ? `: ${count.errors.slice(0, 2).join('; ')}` : ''}`);
+          failures.push(
+            `${where} · ${label}: ${mark(count)}${count.errors.length ? `: ${count.errors.slice(0, 2).join('; ')}` : ''}`,
+          );
         }
       }
       row.cells[mode] = all;
@@ -237,22 +271,33 @@ export function buildTracerMatrix(results, skipped) {
     summary.push(row);
   }
   const wrongTraces = { none: 0, other: 0, unknown: 0 };
-  for (const row of summary) for (const count of Object.values(row.cells)) for (const seen of Object.keys(wrongTraces)) wrongTraces[seen] += count[seen] ?? 0;
+  for (const row of summary)
+    for (const count of Object.values(row.cells))
+      for (const seen of Object.keys(wrongTraces)) wrongTraces[seen] += count[seen] ?? 0;
   if (wrongTraces.none + wrongTraces.other + wrongTraces.unknown > 0) {
-    notes.add(`Wrong traces, over every run: ${wrongTraces.other} another request's trace, ${wrongTraces.none} no active span, ${wrongTraces.unknown} a trace no request started.`);
+    notes.add(
+      `Wrong traces, over every run: ${wrongTraces.other} another request's trace, ${wrongTraces.none} no active span, ${wrongTraces.unknown} a trace no request started.`,
+    );
   }
   for (const result of results) {
-    if (result.kind === 'deno') notes.add('Deno: cold and warm only; a GOAWAY with streams in flight aborts Deno 2.9 (nghttp2 assertion in find_stream_on_goaway_func).');
+    if (result.kind === 'deno')
+      notes.add(
+        'Deno: cold and warm only; a GOAWAY with streams in flight aborts Deno 2.9 (nghttp2 assertion in find_stream_on_goaway_func).',
+      );
   }
   return { summary, modeNames, full, runtimeNames, requests, notes: [...notes], failures };
 }
 
-export const tracerLegend = 'cell: callbacks that saw another request\'s store, and another request\'s trace (or none), of all; ✔ none did\n' +
-  'tracer first: the tracer\'s preload, then register; register first: the other order; late (Bun): patchHttp2() and patchClients() after the clients loaded';
+export const tracerLegend =
+  "cell: callbacks that saw another request's store, and another request's trace (or none), of all; ✔ none did\n" +
+  "tracer first: the tracer's preload, then register; register first: the other order; late (Bun): patchHttp2() and patchClients() after the clients loaded";
 
 /** The summary as the runner prints it: a row per tracer and runtime, a column per mode. */
 export function formatTracerText(matrix) {
-  const rows = matrix.summary.map((row) => [`  ${row.tracer} · ${row.runtime}`, ...matrix.modeNames.map((mode) => mark(row.cells[mode]))]);
+  const rows = matrix.summary.map((row) => [
+    `  ${row.tracer} · ${row.runtime}`,
+    ...matrix.modeNames.map((mode) => mark(row.cells[mode])),
+  ]);
   return [tracerLegend, '', formatTable(['tracer · runtime', ...matrix.modeNames], rows)].join('\n');
 }
 
@@ -261,18 +306,34 @@ export function formatTracerMarkdown(matrix) {
   const row = (cells) => `| ${cells.join(' | ')} |`;
   const summaryHeader = ['tracer · runtime', ...matrix.modeNames];
   const fullHeader = ['tracer · client · phase', ...matrix.runtimeNames];
-  const fullRows = [...matrix.full].map(([key, byRuntime]) => [key, ...matrix.runtimeNames.map((name) => {
-    const modes = byRuntime.get(name);
-    return modes ? matrix.modeNames.filter((mode) => modes[mode]).map((mode) => mark(modes[mode])).join(' → ') : '·';
-  })]);
+  const fullRows = [...matrix.full].map(([key, byRuntime]) => [
+    key,
+    ...matrix.runtimeNames.map((name) => {
+      const modes = byRuntime.get(name);
+      return modes
+        ? matrix.modeNames
+            .filter((mode) => modes[mode])
+            .map((mode) => mark(modes[mode]))
+            .join(' → ')
+        : '·';
+    }),
+  ]);
   return [
     `Each request runs under a root span of its own and in an \`AsyncLocalStorage\` store of its own (${matrix.requests ?? '?'} concurrent requests of each kind per phase); every callback checks both against its request. ` +
-      'A cell counts the callbacks that saw another request\'s store, and another request\'s trace or none (a span an instrumentation started under the request\'s root counts as its own), of all; ✔ none did. ' +
-      '`tracer first`: the tracer\'s preload, then `register`; `register first`: the other order; `late` (Bun): `patchHttp2()` and `patchClients()` called after the clients loaded.',
-    '', row(summaryHeader), row(summaryHeader.map(() => '---')),
-    ...matrix.summary.map((entry) => row([`${entry.tracer} · ${entry.runtime}`, ...matrix.modeNames.map((mode) => mark(entry.cells[mode]))])),
-    '', `Client by client and phase by phase, each cell ${matrix.modeNames.join(' → ')} (as far as run there):`,
-    '', row(fullHeader), row(fullHeader.map(() => '---')), ...fullRows.map(row),
+      "A cell counts the callbacks that saw another request's store, and another request's trace or none (a span an instrumentation started under the request's root counts as its own), of all; ✔ none did. " +
+      "`tracer first`: the tracer's preload, then `register`; `register first`: the other order; `late` (Bun): `patchHttp2()` and `patchClients()` called after the clients loaded.",
+    '',
+    row(summaryHeader),
+    row(summaryHeader.map(() => '---')),
+    ...matrix.summary.map((entry) =>
+      row([`${entry.tracer} · ${entry.runtime}`, ...matrix.modeNames.map((mode) => mark(entry.cells[mode]))]),
+    ),
+    '',
+    `Client by client and phase by phase, each cell ${matrix.modeNames.join(' → ')} (as far as run there):`,
+    '',
+    row(fullHeader),
+    row(fullHeader.map(() => '---')),
+    ...fullRows.map(row),
     ...(matrix.notes.length ? ['', ...matrix.notes.map((note) => `- ${note}`)] : []),
   ].join('\n');
 }

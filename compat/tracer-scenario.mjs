@@ -13,11 +13,22 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { patchClients, patchHttp2 } from 'http2-async-context';
-import { detectRuntime, findInstalledClients, grpcService, loadClientAdapter, loopbackTls, runClientScenarios } from '../dist/esm/doctor/internals.js';
+import {
+  detectRuntime,
+  findInstalledClients,
+  grpcService,
+  loadClientAdapter,
+  loopbackTls,
+  runClientScenarios,
+} from '../dist/esm/doctor/internals.js';
 
 const marker = 'TRACER-SCENARIO ';
 const { values: flags } = parseArgs({
-  options: { tracer: { type: 'string' }, mode: { type: 'string', default: 'native' }, requests: { type: 'string', default: '4' } },
+  options: {
+    tracer: { type: 'string' },
+    mode: { type: 'string', default: 'native' },
+    requests: { type: 'string', default: '4' },
+  },
 });
 const require = createRequire(import.meta.url);
 const runtime = detectRuntime();
@@ -27,7 +38,9 @@ const deno = runtime.name === 'deno';
 function versionOf(name) {
   const entry = require.resolve(name);
   const folder = join('node_modules', name);
-  return JSON.parse(readFileSync(join(entry.slice(0, entry.lastIndexOf(folder) + folder.length), 'package.json'), 'utf8')).version;
+  return JSON.parse(
+    readFileSync(join(entry.slice(0, entry.lastIndexOf(folder) + folder.length), 'package.json'), 'utf8'),
+  ).version;
 }
 
 /**
@@ -40,12 +53,15 @@ async function loadTracer(name) {
     const tracer = api.trace.getTracer('http2-async-context-compat');
     const exporter = globalThis[Symbol.for('http2-async-context.compat.otel-exporter')];
     return {
-      package: '@opentelemetry/sdk-node', version: versionOf('@opentelemetry/sdk-node'), loaded: exporter !== undefined,
+      package: '@opentelemetry/sdk-node',
+      version: versionOf('@opentelemetry/sdk-node'),
+      loaded: exporter !== undefined,
       active: () => api.trace.getActiveSpan()?.spanContext(),
-      root: (spanName, fn) => tracer.startActiveSpan(spanName, { root: true }, (span) => {
-        const { traceId, spanId } = span.spanContext();
-        return fn({ traceId, spanId }).finally(() => span.end());
-      }),
+      root: (spanName, fn) =>
+        tracer.startActiveSpan(spanName, { root: true }, (span) => {
+          const { traceId, spanId } = span.spanContext();
+          return fn({ traceId, spanId }).finally(() => span.end());
+        }),
       // Finished spans by the instrumentation that made them (this scenario's own roots among them).
       spans: () => {
         const counts = {};
@@ -63,7 +79,9 @@ async function loadTracer(name) {
   let spans = 0;
   const ids = (span) => span && { traceId: span.context().toTraceId(), spanId: span.context().toSpanId() };
   return {
-    package: 'dd-trace', version: versionOf(name), loaded: tracer._initialized === true,
+    package: 'dd-trace',
+    version: versionOf(name),
+    loaded: tracer._initialized === true,
     active: () => ids(tracer.scope().active()),
     root: (spanName, fn) => {
       const span = tracer.startSpan(spanName, { childOf: null });
@@ -92,31 +110,44 @@ function http2Adapter(http2) {
   const requests = {
     hello: { headers: { ':path': '/hello' }, events: ['response', 'data', 'end', 'close', 'error'] },
     trailers: {
-      headers: { ':method': 'POST', ':path': `/${grpcService}/Unary`, 'content-type': 'application/grpc', te: 'trailers' },
+      headers: {
+        ':method': 'POST',
+        ':path': `/${grpcService}/Unary`,
+        'content-type': 'application/grpc',
+        te: 'trailers',
+      },
       events: ['response', 'data', 'trailers', 'end', 'close', 'error'],
     },
   };
   return {
-    client: 'node:http2', h2c: true, phases: ['cold', 'warm', 'after GOAWAY'], helperHooks: [],
-    kinds: Object.entries(requests).map(([name, { events }]) =>
-      ({ name, callbacks: events.map((event) => `${name} ${event}${event === 'error' ? '?' : ''}`) })),
+    client: 'node:http2',
+    h2c: true,
+    phases: ['cold', 'warm', 'after GOAWAY'],
+    helperHooks: [],
+    kinds: Object.entries(requests).map(([name, { events }]) => ({
+      name,
+      callbacks: events.map((event) => `${name} ${event}${event === 'error' ? '?' : ''}`),
+    })),
     open(target) {
       let session;
       const current = () => {
         if (session && !session.closed && !session.destroyed) return session;
         const opened = (session = http2.connect(target.origin));
         opened.on('error', () => {});
-        opened.once('goaway', () => { if (session === opened) session = undefined; });
+        opened.once('goaway', () => {
+          if (session === opened) session = undefined;
+        });
         return opened;
       };
       return {
-        start: (kind, probe) => new Promise((resolve) => {
-          const { headers, events } = requests[kind];
-          const stream = current().request(headers);
-          probe.listen(stream, kind, events);
-          stream.once('close', () => resolve());
-          stream.end(kind === 'trailers' ? grpcFrame(probe.store) : undefined);
-        }),
+        start: (kind, probe) =>
+          new Promise((resolve) => {
+            const { headers, events } = requests[kind];
+            const stream = current().request(headers);
+            probe.listen(stream, kind, events);
+            stream.once('close', () => resolve());
+            stream.end(kind === 'trailers' ? grpcFrame(probe.store) : undefined);
+          }),
         close: async () => session?.close(),
       };
     },
@@ -126,7 +157,8 @@ function http2Adapter(http2) {
 /** Why a client cannot run on this runtime at all (the same reasons `doctor --clients` gives), or undefined. */
 function cannotRun(client) {
   if (!deno) return undefined;
-  if (client === 'http2-wrapper' || client === 'got') return 'its sessions close without a SETTINGS frame on Deno 2.9 (HTTP2WRAPPER_NOSETTINGS)';
+  if (client === 'http2-wrapper' || client === 'got')
+    return 'its sessions close without a SETTINGS frame on Deno 2.9 (HTTP2WRAPPER_NOSETTINGS)';
   return undefined;
 }
 
@@ -201,15 +233,22 @@ function traced(adapter, tracer, logs, traceOwners) {
               probe.ran(name, ...args);
             };
             const tracing = {
-              store: probe.store, ran,
-              wrap: (name, fn) => function (...args) { ran(name, ...args); return fn.apply(this, args); },
+              store: probe.store,
+              ran,
+              wrap: (name, fn) =>
+                function (...args) {
+                  ran(name, ...args);
+                  return fn.apply(this, args);
+                },
               listen: (emitter, prefix, events) => {
                 for (const event of events) emitter.on(event, (...args) => ran(`${prefix} ${event}`, ...args));
               },
             };
             pending++;
             // Stops the phase's log as the doctor's runner stops its own: once every request settled.
-            return client.start(kind, tracing, phase).finally(() => { if (--pending === 0) log.open = false; });
+            return client.start(kind, tracing, phase).finally(() => {
+              if (--pending === 0) log.open = false;
+            });
           });
         },
       };
@@ -227,12 +266,21 @@ function applyMode(mode) {
   }
   const http2Patched = !patchHttp2();
   const clientsPatched = !patchClients();
-  if (!http2Patched || !clientsPatched) throw new Error('register mode, but the register preload is not active in this process');
+  if (!http2Patched || !clientsPatched)
+    throw new Error('register mode, but the register preload is not active in this process');
 }
 
 /** Runs every client through its phases in `mode`, and reports it as one result. */
 async function runMode(mode, tracer, clients, traceOwners) {
-  const result = { runtime, tracer: flags.tracer, tracerPackage: tracer.package, tracerVersion: tracer.version, mode, requests: Number(flags.requests), clients: [] };
+  const result = {
+    runtime,
+    tracer: flags.tracer,
+    tracerPackage: tracer.package,
+    tracerVersion: tracer.version,
+    mode,
+    requests: Number(flags.requests),
+    clients: [],
+  };
   const spansBefore = tracer.spans();
   applyMode(mode);
   for (const { adapter, ...named } of clients) {
@@ -246,21 +294,30 @@ async function runMode(mode, tracer, clients, traceOwners) {
     const entry = { ...named };
     try {
       const run = await runClientScenarios(traced(adapter, tracer, logs, traceOwners), {
-        ...(!adapter.h2c && { tls: loopbackTls }), phases, requests: Number(flags.requests),
+        ...(!adapter.h2c && { tls: loopbackTls }),
+        phases,
+        requests: Number(flags.requests),
       });
       entry.phases = run.phases.map((phase) => ({
-        phase: phase.phase, store: { right: phase.right, total: phase.total, missing: phase.missing },
+        phase: phase.phase,
+        store: { right: phase.right, total: phase.total, missing: phase.missing },
         trace: logs.get(phase.phase)?.counts() ?? { right: 0, total: 0 },
         ...(phase.error !== undefined && { error: phase.error }),
       }));
       if (run.error !== undefined) entry.error = run.error;
     } catch (error) {
-      entry.error = String(error?.stack ?? error).split('\n').slice(0, 2).join(' ');
+      entry.error = String(error?.stack ?? error)
+        .split('\n')
+        .slice(0, 2)
+        .join(' ');
     }
     result.clients.push(entry);
   }
-  result.spans = Object.fromEntries(Object.entries(tracer.spans()).map(([scope, count]) => [scope, count - (spansBefore[scope] ?? 0)]));
-  if (traceOwners.reused) result.error = `${traceOwners.reused} requests got a trace id another request had: the tracer is not recording`;
+  result.spans = Object.fromEntries(
+    Object.entries(tracer.spans()).map(([scope, count]) => [scope, count - (spansBefore[scope] ?? 0)]),
+  );
+  if (traceOwners.reused)
+    result.error = `${traceOwners.reused} requests got a trace id another request had: the tracer is not recording`;
   return result;
 }
 
@@ -268,11 +325,23 @@ const modes = flags.mode.split(',');
 try {
   const tracer = await loadTracer(flags.tracer);
   if (!tracer.loaded) throw new Error(`${flags.tracer} was not initialised by a preload`);
-  const clients = [{ client: 'node:http2', package: 'node:http2', version: runtime.version, adapter: http2Adapter(require('node:http2')) }];
+  const clients = [
+    {
+      client: 'node:http2',
+      package: 'node:http2',
+      version: runtime.version,
+      adapter: http2Adapter(require('node:http2')),
+    },
+  ];
   for (const installed of findInstalledClients()) {
     const why = cannotRun(installed.client);
     const { client, package: name, version } = installed;
-    clients.push({ client, package: name, version, ...(why ? { skipped: why } : { adapter: await loadClientAdapter(installed) }) });
+    clients.push({
+      client,
+      package: name,
+      version,
+      ...(why ? { skipped: why } : { adapter: await loadClientAdapter(installed) }),
+    });
   }
   const traceOwners = new Map();
   for (const mode of modes) {
@@ -280,13 +349,28 @@ try {
     try {
       result = await runMode(mode, tracer, clients, traceOwners);
     } catch (error) {
-      result = { runtime, tracer: flags.tracer, mode, clients: [], error: String(error?.stack ?? error).split('\n').slice(0, 3).join(' | ') };
+      result = {
+        runtime,
+        tracer: flags.tracer,
+        mode,
+        clients: [],
+        error: String(error?.stack ?? error)
+          .split('\n')
+          .slice(0, 3)
+          .join(' | '),
+      };
     }
     process.stdout.write(`\n${marker}${JSON.stringify(result)}\n`);
   }
 } catch (error) {
-  const text = String(error?.stack ?? error).split('\n').slice(0, 3).join(' | ');
-  for (const mode of modes) process.stdout.write(`\n${marker}${JSON.stringify({ runtime, tracer: flags.tracer, mode, clients: [], error: text })}\n`);
+  const text = String(error?.stack ?? error)
+    .split('\n')
+    .slice(0, 3)
+    .join(' | ');
+  for (const mode of modes)
+    process.stdout.write(
+      `\n${marker}${JSON.stringify({ runtime, tracer: flags.tracer, mode, clients: [], error: text })}\n`,
+    );
 }
 // dd-trace and the OpenTelemetry SDK keep timers; the results are out, and nothing is to be exported.
 setTimeout(() => process.exit(0), 50);

@@ -6,8 +6,14 @@ import { existsSync, readlinkSync, rmSync } from 'node:fs';
 
 const bin = 'node_modules/.bin';
 let target = '';
-try { target = readlinkSync(`${bin}/node`); } catch { /* no link, or not a symlink */ }
+try {
+  target = readlinkSync(`${bin}/node`);
+} catch {
+  /* no link, or not a symlink */
+}
 if (/node2\d[\\/]bin/.test(target) || existsSync(`${bin}/node.cmd`)) {
   for (const name of ['node', 'node.cmd', 'node.ps1']) rmSync(`${bin}/${name}`, { force: true });
-  console.log(`removed ${bin}/node (${target || 'shim'}): npm scripts run on ${process.env.npm_node_execpath ?? 'the Node that runs npm'}`);
+  console.log(
+    `removed ${bin}/node (${target || 'shim'}): npm scripts run on ${process.env.npm_node_execpath ?? 'the Node that runs npm'}`,
+  );
 }

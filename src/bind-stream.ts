@@ -63,11 +63,16 @@ function scopedEmit(this: ScopedStream, event: string | symbol, a?: unknown, b?:
     const emit = emitBelow(this);
     try {
       switch (arguments.length) {
-        case 1: return scope.runInAsyncScope(emit, this, event);
-        case 2: return scope.runInAsyncScope(emit, this, event, a);
-        case 3: return scope.runInAsyncScope(emit, this, event, a, b);
-        case 4: return scope.runInAsyncScope(emit, this, event, a, b, c);
-        default: return scope.runInAsyncScope(emit, this, ...(arguments as unknown as [string]));
+        case 1:
+          return scope.runInAsyncScope(emit, this, event);
+        case 2:
+          return scope.runInAsyncScope(emit, this, event, a);
+        case 3:
+          return scope.runInAsyncScope(emit, this, event, a, b);
+        case 4:
+          return scope.runInAsyncScope(emit, this, event, a, b, c);
+        default:
+          return scope.runInAsyncScope(emit, this, ...(arguments as unknown as [string]));
       }
     } finally {
       if (event === 'close') releaseScope(this, scope);
@@ -75,11 +80,16 @@ function scopedEmit(this: ScopedStream, event: string | symbol, a?: unknown, b?:
   }
   const emit = emitBelow(this);
   switch (arguments.length) {
-    case 1: return emit.call(this, event);
-    case 2: return emit.call(this, event, a);
-    case 3: return emit.call(this, event, a, b);
-    case 4: return emit.call(this, event, a, b, c);
-    default: return Reflect.apply(emit, this, arguments) as boolean;
+    case 1:
+      return emit.call(this, event);
+    case 2:
+      return emit.call(this, event, a);
+    case 3:
+      return emit.call(this, event, a, b);
+    case 4:
+      return emit.call(this, event, a, b, c);
+    default:
+      return Reflect.apply(emit, this, arguments) as boolean;
   }
 }
 

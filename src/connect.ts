@@ -1,7 +1,7 @@
-import http2 from 'node:http2';
 // The exported types go through a namespace import: a default import in the emitted .d.ts would
 // need esModuleInterop in every consumer, and degrades `connect` to `any` under skipLibCheck.
 import type * as http2Types from 'node:http2';
+import http2 from 'node:http2';
 import { promisify } from 'node:util';
 import { bindSession, isClientSession } from './wrap-session.js';
 
@@ -28,7 +28,11 @@ type Connect = typeof http2Types.connect;
  * });
  * ```
  */
-export const connect: Connect = withPromisifiedForm(function connect(authority: unknown, options?: unknown, listener?: unknown) {
+export const connect: Connect = withPromisifiedForm(function connect(
+  authority: unknown,
+  options?: unknown,
+  listener?: unknown,
+) {
   // Looked up per call, not at import: another patch of http2.connect (an APM agent, our own
   // register) keeps working underneath, and a wrapped session is left as it is. What is not a
   // session (a test double's return value) is handed back untouched.

@@ -1,5 +1,5 @@
 // Public entry `http2-async-context/doctor`: what `npx http2-async-context doctor` runs, for a
 // program that wants the report itself. The doctor is a tool on top of the package: it reaches
 // the package only through its public entries and `patchStatus()`.
-export { runDoctor, type DoctorOptions, type DoctorReport } from './doctor/doctor.js';
+export { type DoctorOptions, type DoctorReport, runDoctor } from './doctor/doctor.js';
 export { formatDoctorReport } from './doctor/table.js';

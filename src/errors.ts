@@ -29,8 +29,8 @@ function describeReceived(value: unknown): string {
   if (value === null || value === undefined) return String(value);
   if (typeof value === 'function') return `function ${value.name}`;
   if (typeof value === 'object') {
-    const constructor = (value as { constructor?: { name?: unknown } }).constructor;
-    if (constructor && 'name' in constructor) return `an instance of ${String(constructor.name)}`;
+    const ctor = (value as { constructor?: { name?: unknown } }).constructor;
+    if (ctor && 'name' in ctor) return `an instance of ${String(ctor.name)}`;
     return inspect(value, { depth: -1 });
   }
   if (typeof value === 'string') {

@@ -1,10 +1,10 @@
 import http2 from 'node:http2';
 import module from 'node:module';
-import { unpatchClients } from './integrations/load-hook.js';
 import { withPromisifiedForm } from './connect.js';
-import { replace, restore, type Replacement } from './replace.js';
+import { unpatchClients } from './integrations/load-hook.js';
+import { type Replacement, replace, restore } from './replace.js';
 import { kPatchState, kShim } from './symbols.js';
-import { bindSession, isClientSession, scopingRequest, type PatchGate } from './wrap-session.js';
+import { bindSession, isClientSession, type PatchGate, scopingRequest } from './wrap-session.js';
 
 type Connect = typeof http2.connect;
 type Request = http2.ClientHttp2Session['request'];
@@ -32,9 +32,9 @@ const http2Module = http2 as Http2Module;
 function asClientSessionPrototype(candidate: unknown): Holder | undefined {
   if (typeof candidate !== 'object' || candidate === null || candidate === Object.prototype) return undefined;
   const holder = candidate as Holder;
-  const constructor = holder.constructor as { name?: unknown } | undefined;
+  const ctor = holder.constructor as { name?: unknown } | undefined;
   if (!Object.hasOwn(holder, 'request') || typeof holder.request !== 'function') return undefined;
-  return constructor?.name === 'ClientHttp2Session' ? holder : undefined;
+  return ctor?.name === 'ClientHttp2Session' ? holder : undefined;
 }
 
 /** Publishes a changed `http2.connect` to `import { connect } from 'node:http2'` (Node only). */
@@ -50,7 +50,10 @@ function syncNamedExports(): void {
  */
 function createState(): PatchState {
   const state: PatchState = {
-    active: false, connect: undefined, prototype: undefined, request: undefined,
+    active: false,
+    connect: undefined,
+    prototype: undefined,
+    request: undefined,
     noteSession: (session) => {
       if (state.prototype === undefined && state.active) learnPrototype(state, Object.getPrototypeOf(session));
     },
@@ -63,11 +66,14 @@ function createState(): PatchState {
  * natively) of the `connect` it goes on top of.
  */
 function patchedConnect(state: PatchState, below: () => Connect): Connect {
-  return withPromisifiedForm(function connect(authority: unknown, options?: unknown, listener?: unknown) {
-    const session = Reflect.apply(below(), http2Module, arguments) as unknown;
-    // A test double may return anything; only a real-looking session is wrapped.
-    return state.active && isClientSession(session) ? bindSession(session, state) : session;
-  } as Connect, below());
+  return withPromisifiedForm(
+    function connect(authority: unknown, options?: unknown, listener?: unknown) {
+      const session = Reflect.apply(below(), http2Module, arguments) as unknown;
+      // A test double may return anything; only a real-looking session is wrapped.
+      return state.active && isClientSession(session) ? bindSession(session, state) : session;
+    } as Connect,
+    below(),
+  );
 }
 
 /** Our `request` on the client session prototype: scopes while the patch is on. */

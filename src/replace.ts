@@ -25,21 +25,32 @@ export interface Replacement<T extends Method = Method> {
  * non-enumerable). Returns undefined, touching nothing, where the property cannot be replaced
  * (a frozen holder, a read-only method): a program that works natively must keep working.
  */
-export function replace<T extends Method>(holder: object, key: PropertyKey, wrap: (below: () => T) => T): Replacement<T> | undefined {
+export function replace<T extends Method>(
+  holder: object,
+  key: PropertyKey,
+  wrap: (below: () => T) => T,
+): Replacement<T> | undefined {
   const own = Object.getOwnPropertyDescriptor(holder, key);
   if (own === undefined ? !Object.isExtensible(holder) : !own.configurable && !own.writable) {
     debug('%s left alone: it cannot be replaced (frozen or read-only)', String(key));
     return undefined;
   }
   const original = Reflect.get(holder, key) as T;
-  const below = own === undefined
-    ? () => Reflect.get(Object.getPrototypeOf(holder) as object, key, holder) as T
-    : () => (own.get ? Reflect.apply(own.get, holder, []) : own.value) as T;
+  const below =
+    own === undefined
+      ? () => Reflect.get(Object.getPrototypeOf(holder) as object, key, holder) as T
+      : () => (own.get ? Reflect.apply(own.get, holder, []) : own.value) as T;
   const patched = wrap(below);
   Object.defineProperty(patched, 'name', { value: original.name || String(key), configurable: true });
   Object.defineProperty(patched, 'length', { value: original.length, configurable: true });
   if (own !== undefined && !own.configurable) (holder as Record<PropertyKey, unknown>)[key] = patched;
-  else Object.defineProperty(holder, key, { value: patched, writable: true, enumerable: own?.enumerable ?? false, configurable: true });
+  else
+    Object.defineProperty(holder, key, {
+      value: patched,
+      writable: true,
+      enumerable: own?.enumerable ?? false,
+      configurable: true,
+    });
   return { holder, key, own, patched };
 }
 

@@ -1,6 +1,6 @@
 import { AsyncResource } from 'node:async_hooks';
-import http2 from 'node:http2';
 import type { ClientHttp2Session, ClientHttp2Stream } from 'node:http2';
+import http2 from 'node:http2';
 import { bindStreamToScope } from './bind-stream.js';
 import { invalidArgType } from './errors.js';
 import { kPatchState, kSession, kShim } from './symbols.js';
@@ -39,7 +39,10 @@ interface WrappedSession extends ClientHttp2Session {
  * arguments are forwarded where they are (`Reflect.apply(…, arguments)`): handing the arguments
  * object to another function would allocate it on every request.
  */
-export function scopingRequest(below: (session: ClientHttp2Session) => Request, scopes: (below: Request) => boolean): Request {
+export function scopingRequest(
+  below: (session: ClientHttp2Session) => Request,
+  scopes: (below: Request) => boolean,
+): Request {
   return function request(this: ClientHttp2Session, headers?: unknown, options?: unknown) {
     const original = below(this);
     if (!scopes(original)) return Reflect.apply(original, this, arguments);
@@ -98,7 +101,8 @@ function sessionEmit(this: WrappedSession, event: string | symbol): boolean {
   const state = this[kSession];
   const emit = (state?.emitBelow ?? Object.getPrototypeOf(this).emit) as Emit;
   if (state === undefined || state.scope === null) return Reflect.apply(emit, this, arguments) as boolean;
-  if (event === 'stream' && scoping(state)) bindOrDestroy(arguments[1] as ClientHttp2Stream, state.scope.runInAsyncScope(newPushedStreamScope));
+  if (event === 'stream' && scoping(state))
+    bindOrDestroy(arguments[1] as ClientHttp2Stream, state.scope.runInAsyncScope(newPushedStreamScope));
   if (event !== 'close') return Reflect.apply(emit, this, arguments) as boolean;
   try {
     return Reflect.apply(emit, this, arguments) as boolean;
@@ -128,9 +132,12 @@ function restoreOwn(target: object, key: 'emit' | 'request', ours: unknown, belo
 
 /** True for anything that quacks like a client session: `http2.connect()` has no exported class. */
 export function isClientSession(value: unknown): value is ClientHttp2Session {
-  return typeof value === 'object' && value !== null &&
+  return (
+    typeof value === 'object' &&
+    value !== null &&
     typeof (value as ClientHttp2Session).request === 'function' &&
-    typeof (value as ClientHttp2Session).emit === 'function';
+    typeof (value as ClientHttp2Session).emit === 'function'
+  );
 }
 
 /**
@@ -150,7 +157,7 @@ export function bindSession<T extends ClientHttp2Session>(session: T, gate: Patc
     scope: new AsyncResource('Http2ClientSession'),
     gate,
     requestBelow: Object.hasOwn(target, 'request') ? target.request : undefined,
-    emitBelow: Object.hasOwn(target, 'emit') ? target.emit as Emit : undefined,
+    emitBelow: Object.hasOwn(target, 'emit') ? (target.emit as Emit) : undefined,
     request: undefined as unknown as Request,
   };
   state.request = scopedRequestFor(session, state);

@@ -11,8 +11,16 @@ const kScope = Symbol.for('http2-async-context.scope.v1');
 /** Counts `PendingRequest` resources created while `fn` runs (Node makes one of its own per request). */
 function pendingRequestsCreatedBy(fn: () => void): number {
   let count = 0;
-  const hook = createHook({ init: (_id, type) => { if (type === 'PendingRequest') count++; } }).enable();
-  try { fn(); } finally { hook.disable(); }
+  const hook = createHook({
+    init: (_id, type) => {
+      if (type === 'PendingRequest') count++;
+    },
+  }).enable();
+  try {
+    fn();
+  } finally {
+    hook.disable();
+  }
   return count;
 }
 
@@ -34,14 +42,19 @@ describe.each(transports)('the public API over $name', (transport) => {
 
   it('promisify(connect) resolves a connected session whose requests are scoped', async () => {
     // @types/node gives promisify(connect) no overload for options; the runtime form takes them.
-    const connectAsync = promisify(connect) as unknown as (authority: string, options: object) => Promise<http2.ClientHttp2Session>;
+    const connectAsync = promisify(connect) as unknown as (
+      authority: string,
+      options: object,
+    ) => Promise<http2.ClientHttp2Session>;
     const session = await als.run('session', () => connectAsync(server.origin, transport.client));
     try {
       expect(session.connecting).toBe(false);
       const { seen, closed } = requestIn(session, 'request', { ':path': '/trailers' }, ['end']);
       await closed;
       expect(seen.get('end')).toEqual(['request']);
-    } finally { session.destroy(); }
+    } finally {
+      session.destroy();
+    }
   });
 
   it('wrapping twice is the same as wrapping once', async () => {
@@ -57,7 +70,9 @@ describe.each(transports)('the public API over $name', (transport) => {
 
   it('wrapSession() rejects what is not a client session, like Node rejects a bad argument', () => {
     for (const bad of [undefined, null, 42, {}, { request: 1 }]) {
-      expect(() => wrapSession(bad as never)).toThrow(expect.objectContaining({ name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE' }));
+      expect(() => wrapSession(bad as never)).toThrow(
+        expect.objectContaining({ name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE' }),
+      );
     }
   });
 
@@ -73,10 +88,14 @@ describe.each(transports)('the public API over $name', (transport) => {
     await once(stream, 'close');
   });
 
-  it('after close the stream emits in the emitter\'s context and its scope is destroyed exactly once', async () => {
+  it("after close the stream emits in the emitter's context and its scope is destroyed exactly once", async () => {
     const session = server.connect(connect, 'session');
     const destroyed: number[] = [];
-    const hook = createHook({ destroy: (id) => { destroyed.push(id); } }).enable();
+    const hook = createHook({
+      destroy: (id) => {
+        destroyed.push(id);
+      },
+    }).enable();
     try {
       const { stream, closed } = requestIn(session, 'request', { ':path': '/plain' }, []);
       const scopeId = (stream as unknown as Record<symbol, { asyncId(): number }>)[kScope]!.asyncId();
@@ -89,17 +108,21 @@ describe.each(transports)('the public API over $name', (transport) => {
       await new Promise((resolve) => setImmediate(resolve));
       expect(late).toEqual([['emitter', 5]]);
       expect(destroyed.filter((id) => id === scopeId)).toHaveLength(1);
-    } finally { hook.disable(); }
+    } finally {
+      hook.disable();
+    }
   });
 
   it('closed streams and their scopes become collectable while the session stays open', async () => {
     const session = server.connect(connect, 'session');
     const refs: WeakRef<object>[] = [];
-    await Promise.all(Array.from({ length: 50 }, (_, i) => {
-      const { stream, closed } = requestIn(session, `request-${i}`, { ':path': '/plain' }, []);
-      refs.push(new WeakRef(stream), new WeakRef((stream as unknown as Record<symbol, object>)[kScope]!));
-      return closed;
-    }));
+    await Promise.all(
+      Array.from({ length: 50 }, (_, i) => {
+        const { stream, closed } = requestIn(session, `request-${i}`, { ':path': '/plain' }, []);
+        refs.push(new WeakRef(stream), new WeakRef((stream as unknown as Record<symbol, object>)[kScope]!));
+        return closed;
+      }),
+    );
     // No deref() before gc() in the same job: deref keeps its target alive until the job ends.
     for (let i = 0; i < 3; i++) {
       await new Promise((resolve) => setTimeout(resolve, 10));
@@ -114,13 +137,21 @@ describe.each(transports)('the public API over $name', (transport) => {
     await once(session, 'connect');
     const live = new Set<number>();
     const hook = createHook({
-      init: (id, type) => { if (type === 'PendingRequest') live.add(id); },
-      destroy: (id) => { live.delete(id); },
+      init: (id, type) => {
+        if (type === 'PendingRequest') live.add(id);
+      },
+      destroy: (id) => {
+        live.delete(id);
+      },
     }).enable();
     try {
-      expect(() => session.request({ connection: 'keep-alive' })).toThrow(expect.objectContaining({ code: 'ERR_HTTP2_INVALID_CONNECTION_HEADERS' }));
+      expect(() => session.request({ connection: 'keep-alive' })).toThrow(
+        expect.objectContaining({ code: 'ERR_HTTP2_INVALID_CONNECTION_HEADERS' }),
+      );
       await new Promise((resolve) => setImmediate(resolve));
       expect(live.size).toBe(0);
-    } finally { hook.disable(); }
+    } finally {
+      hook.disable();
+    }
   });
 });

@@ -1,9 +1,9 @@
 import http2 from 'node:http2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeGrpcMessage, GrpcMessageReader } from '../dist/esm/doctor/client-scenarios/grpc-framing.js';
-import { grpcService, startClientScenarioServer, type ClientScenarioServer } from '../dist/esm/doctor/internals.js';
-import { once } from './helpers/h2.js';
+import { type ClientScenarioServer, grpcService, startClientScenarioServer } from '../dist/esm/doctor/internals.js';
 import { tls } from './helpers/clients.js';
+import { once } from './helpers/h2.js';
 
 /** A raw client request; resolves with the response headers, the body and the trailers. */
 async function exchange(session: http2.ClientHttp2Session, headers: http2.OutgoingHttpHeaders, body?: Buffer) {
@@ -12,13 +12,20 @@ async function exchange(session: http2.ClientHttp2Session, headers: http2.Outgoi
   const chunks: Buffer[] = [];
   let trailers: http2.IncomingHttpHeaders = {};
   stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-  stream.on('trailers', (received: http2.IncomingHttpHeaders) => { trailers = received; });
+  stream.on('trailers', (received: http2.IncomingHttpHeaders) => {
+    trailers = received;
+  });
   const [response] = (await once(stream, 'response')) as [http2.IncomingHttpHeaders];
   await once(stream, 'close');
   return { response, body: Buffer.concat(chunks), trailers, id: stream.id };
 }
 
-const grpcHeaders = (method: string) => ({ ':method': 'POST', ':path': `/${grpcService}/${method}`, 'content-type': 'application/grpc', te: 'trailers' });
+const grpcHeaders = (method: string) => ({
+  ':method': 'POST',
+  ':path': `/${grpcService}/${method}`,
+  'content-type': 'application/grpc',
+  te: 'trailers',
+});
 const messages = (body: Buffer) => new GrpcMessageReader().push(body).map(String);
 
 describe.each([
@@ -33,7 +40,9 @@ describe.each([
     sessions.push(session);
     return session;
   };
-  beforeAll(async () => { server = await startClientScenarioServer({ ...serverOptions, delayMs: 5 }); });
+  beforeAll(async () => {
+    server = await startClientScenarioServer({ ...serverOptions, delayMs: 5 });
+  });
   afterAll(async () => {
     for (const session of sessions) session.destroy();
     await server.close();
@@ -69,7 +78,12 @@ describe.each([
     // goaway() resolves once the session has closed, so after the stream has.
     await Promise.all([server.goaway(), bidi.end(encodeGrpcMessage(Buffer.from('after goaway'))), closed]);
     const [code, lastStreamID] = (await goaway) as [number, number];
-    expect([code, lastStreamID, messages(Buffer.concat(echoed)), bidi.rstCode]).toEqual([0, bidi.id, ['after goaway'], 0]);
+    expect([code, lastStreamID, messages(Buffer.concat(echoed)), bidi.rstCode]).toEqual([
+      0,
+      bidi.id,
+      ['after goaway'],
+      0,
+    ]);
     expect(session.closed).toBe(true);
     await exchange(connect(), { ':path': '/hello' });
     expect(server.sessionsOpened).toBe(opened + 1);

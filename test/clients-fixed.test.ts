@@ -2,7 +2,7 @@ import { tmpdir } from 'node:os';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runClientStack, type StackEntry, type StackReport } from '../dist/esm/doctor/internals.js';
 import { runCli } from './helpers/cli.js';
-import { clientDirs, expectAllRight, expectEveryCallbackObserved, type ClientSet } from './helpers/clients.js';
+import { type ClientSet, clientDirs, expectAllRight, expectEveryCallbackObserved } from './helpers/clients.js';
 
 const register = new URL('../dist/esm/register.js', import.meta.url).href;
 
@@ -11,7 +11,9 @@ const versions: Record<ClientSet, Record<string, string>> = {
   oldest: { '@grpc/grpc-js': '1.8.22', 'http2-wrapper': '2.0.3', got: '12.0.0', undici: '6.0.0' },
 };
 const phasesOf = (client: string) =>
-  client === 'grpc-js' ? ['cold', 'warm', 'after GOAWAY', 'server restart'] as const : ['cold', 'warm', 'after GOAWAY'] as const;
+  client === 'grpc-js'
+    ? (['cold', 'warm', 'after GOAWAY', 'server restart'] as const)
+    : (['cold', 'warm', 'after GOAWAY'] as const);
 
 /** Every client of `set` was found at its version, and each one's run kept every callback in its own store. */
 function expectEveryClientRight(entries: StackEntry[], set: ClientSet, except: string[] = []): void {
@@ -23,28 +25,40 @@ function expectEveryClientRight(entries: StackEntry[], set: ClientSet, except: s
   }
 }
 
-describe.each(['newest', 'oldest'] as const)('the %s clients, in a Node process started with --import register', (set) => {
-  let entries: StackEntry[];
-  beforeAll(async () => {
-    const run = await runCli(['doctor', '--clients', '--mode', 'register', '--json', '--from', clientDirs[set]], ['--import', register]);
-    expect(run.code, run.stderr).toBe(0);
-    ({ entries } = JSON.parse(run.stdout) as { entries: StackEntry[] });
-  });
+describe.each(['newest', 'oldest'] as const)(
+  'the %s clients, in a Node process started with --import register',
+  (set) => {
+    let entries: StackEntry[];
+    beforeAll(async () => {
+      const run = await runCli(
+        ['doctor', '--clients', '--mode', 'register', '--json', '--from', clientDirs[set]],
+        ['--import', register],
+      );
+      expect(run.code, run.stderr).toBe(0);
+      ({ entries } = JSON.parse(run.stdout) as { entries: StackEntry[] });
+    });
 
-  it('every callback of every request, cold, warm, after GOAWAY and (grpc-js) across a restart, in its own store', () => {
-    expect(entries.map((entry) => entry.mode)).toEqual(['register', 'register', 'register', 'register']);
-    expectEveryClientRight(entries, set);
-  });
-});
+    it('every callback of every request, cold, warm, after GOAWAY and (grpc-js) across a restart, in its own store', () => {
+      expect(entries.map((entry) => entry.mode)).toEqual(['register', 'register', 'register', 'register']);
+      expectEveryClientRight(entries, set);
+    });
+  },
+);
 
 describe.each(['newest', 'oldest'] as const)('the %s clients with the explicit helpers, nothing patched', (set) => {
   let entries: StackEntry[];
-  beforeAll(async () => { entries = await runClientStack({ from: clientDirs[set], mode: 'explicit' }); });
+  beforeAll(async () => {
+    entries = await runClientStack({ from: clientDirs[set], mode: 'explicit' });
+  });
 
   it('every callback of every request in its own store, where the library has an extension point', () => {
     expectEveryClientRight(entries, set, set === 'oldest' ? ['undici'] : []);
     const helpers = Object.fromEntries(entries.map((entry) => [entry.client, entry.run?.helpers]));
-    expect(helpers).toMatchObject({ 'grpc-js': ['grpcInterceptors'], 'http2-wrapper': ['wrapHttp2WrapperAgent'], got: ['wrapHttp2WrapperAgent'] });
+    expect(helpers).toMatchObject({
+      'grpc-js': ['grpcInterceptors'],
+      'http2-wrapper': ['wrapHttp2WrapperAgent'],
+      got: ['wrapHttp2WrapperAgent'],
+    });
   });
 
   if (set === 'oldest') {
@@ -52,7 +66,9 @@ describe.each(['newest', 'oldest'] as const)('the %s clients with the explicit h
       const undici = entries.find((entry) => entry.client === 'undici')!;
       expect(undici.skipKind).toBe('helper');
       expect(undici.run).toBeUndefined();
-      expect(undici.skipped).toBe('undici 6.0.0 has no extension point for a helper (undici: compose() arrived in 6.9); register covers it');
+      expect(undici.skipped).toBe(
+        'undici 6.0.0 has no extension point for a helper (undici: compose() arrived in 6.9); register covers it',
+      );
     });
   }
 });
@@ -69,7 +85,11 @@ describe('runClientStack modes that need no child process', () => {
 
   it('register without the preload says so instead of measuring the native client', async () => {
     const [entry] = await runClientStack({ from: clientDirs.newest, mode: 'register', only: ['undici'] });
-    expect(entry).toMatchObject({ client: 'undici', skipKind: 'failure', skipped: 'register is not active in this process (start it with the register preload)' });
+    expect(entry).toMatchObject({
+      client: 'undici',
+      skipKind: 'failure',
+      skipped: 'register is not active in this process (start it with the register preload)',
+    });
     expect(entry!.run).toBeUndefined();
   });
 });
@@ -92,8 +112,12 @@ describe('doctor --clients', () => {
   it('prints one row per client and phase, a column per mode', async () => {
     const { code, stdout } = await runCli(['doctor', '--clients', '--only', 'grpc-js', '--from', clientDirs.oldest]);
     expect(code).toBe(0);
-    expect(stdout).toMatch(/^HTTP\/2 clients installed in .*test\/clients\/oldest, on node \S+: callbacks in their request's store, of all\n/);
-    expect(stdout).toMatch(/\nclient +phase +native +register +explicit\n@grpc\/grpc-js 1\.8\.22 +cold +✘ \d+\/136 +136\/136 +136\/136\n/);
+    expect(stdout).toMatch(
+      /^HTTP\/2 clients installed in .*test\/clients\/oldest, on node \S+: callbacks in their request's store, of all\n/,
+    );
+    expect(stdout).toMatch(
+      /\nclient +phase +native +register +explicit\n@grpc\/grpc-js 1\.8\.22 +cold +✘ \d+\/136 +136\/136 +136\/136\n/,
+    );
     expect(stdout).toMatch(/\n +server restart +✘ \d+\/136 +136\/136 +136\/136\n/);
     expect(stdout).toMatch(/\nEvery client keeps its callbacks in their requests' stores with the fix\.\n$/);
   });
@@ -101,6 +125,8 @@ describe('doctor --clients', () => {
   it('says so when the project has none of the clients', async () => {
     const { code, stdout } = await runCli(['doctor', '--clients', '--from', tmpdir()]);
     expect(code).toBe(0);
-    expect(stdout).toMatch(/^No HTTP\/2 client this package integrates with \(@grpc\/grpc-js, http2-wrapper, got, undici\) resolves from /);
+    expect(stdout).toMatch(
+      /^No HTTP\/2 client this package integrates with \(@grpc\/grpc-js, http2-wrapper, got, undici\) resolves from /,
+    );
   });
 });

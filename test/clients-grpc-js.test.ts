@@ -1,6 +1,13 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { grpcJsAdapter, runClientScenarios, type ClientRun } from '../dist/esm/doctor/internals.js';
-import { expectConnectingRequestsStore, expectEveryCallbackObserved, installedVersion, loadClient, phase, tls } from './helpers/clients.js';
+import { type ClientRun, grpcJsAdapter, runClientScenarios } from '../dist/esm/doctor/internals.js';
+import {
+  expectConnectingRequestsStore,
+  expectEveryCallbackObserved,
+  installedVersion,
+  loadClient,
+  phase,
+  tls,
+} from './helpers/clients.js';
 
 const phases = ['cold', 'warm', 'after GOAWAY', 'server restart'] as const;
 
@@ -10,7 +17,10 @@ describe.each([
 ] as const)('grpc-js $version natively, over $transport', ({ version, set, transport }) => {
   let run: ClientRun;
   beforeAll(async () => {
-    run = await runClientScenarios(grpcJsAdapter(await loadClient(set, '@grpc/grpc-js')), transport === 'TLS' ? { tls } : {});
+    run = await runClientScenarios(
+      grpcJsAdapter(await loadClient(set, '@grpc/grpc-js')),
+      transport === 'TLS' ? { tls } : {},
+    );
   });
 
   it('observes every callback of unary, server-streaming, failing, client-streaming and bidi calls in every phase', () => {
@@ -27,11 +37,14 @@ describe.each([
     }
   });
 
-  it('warm, unary calls keep their store; whatever is wrong saw the session\'s store', () => {
+  it("warm, unary calls keep their store; whatever is wrong saw the session's store", () => {
     const warm = phase(run, 'warm');
     expect(warm.sessionsOpened).toBe(0);
     for (const name of ['unary callback', 'unary metadata', 'unary status']) {
-      expect(warm.cells.find((cell) => cell.name === name), name).toMatchObject({ right: 8, seen: [] });
+      expect(
+        warm.cells.find((cell) => cell.name === name),
+        name,
+      ).toMatchObject({ right: 8, seen: [] });
     }
     // Node 20 emits a stream's `end` after trailers in the session's context (the compat table shows it), and
     // grpc-js may report a call's status from that `end`: then status, end and close follow it.

@@ -1,7 +1,22 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { gotAdapter, http2WrapperAdapter, runClientScenarios, undiciAdapter, type ClientAdapter, type ClientRun } from '../dist/esm/doctor/internals.js';
 import {
-  expectAllRight, expectConnectingRequestsStore, expectEveryCallbackObserved, http2WrapperOf, installedVersion, loadClient, phase, tls, type ClientSet,
+  type ClientAdapter,
+  type ClientRun,
+  gotAdapter,
+  http2WrapperAdapter,
+  runClientScenarios,
+  undiciAdapter,
+} from '../dist/esm/doctor/internals.js';
+import {
+  type ClientSet,
+  expectAllRight,
+  expectConnectingRequestsStore,
+  expectEveryCallbackObserved,
+  http2WrapperOf,
+  installedVersion,
+  loadClient,
+  phase,
+  tls,
 } from './helpers/clients.js';
 
 const phases = ['cold', 'warm', 'after GOAWAY'] as const;
@@ -18,25 +33,63 @@ interface Case {
 }
 
 const cases: Case[] = [
-  { name: 'http2-wrapper', version: '2.0.3', set: 'oldest', perRequest: 5, warmRight: true,
-    adapter: async () => http2WrapperAdapter(await loadClient('oldest', 'http2-wrapper')) },
-  { name: 'http2-wrapper', version: '2.2.4', set: 'newest', perRequest: 5, warmRight: true,
-    adapter: async () => http2WrapperAdapter(await loadClient('newest', 'http2-wrapper')) },
-  { name: 'got', version: '12.0.0', set: 'oldest', perRequest: 3, warmRight: true,
-    adapter: async () => gotAdapter(await loadClient('oldest', 'got'), http2WrapperOf('oldest')) },
-  { name: 'got', version: '14.6.6', set: 'newest', perRequest: 3, warmRight: true,
-    adapter: async () => gotAdapter(await loadClient('newest', 'got'), http2WrapperOf('newest')) },
-  { name: 'undici', version: '6.0.0', set: 'oldest', perRequest: 4, warmRight: true,
-    adapter: async () => undiciAdapter(await loadClient('oldest', 'undici')) },
+  {
+    name: 'http2-wrapper',
+    version: '2.0.3',
+    set: 'oldest',
+    perRequest: 5,
+    warmRight: true,
+    adapter: async () => http2WrapperAdapter(await loadClient('oldest', 'http2-wrapper')),
+  },
+  {
+    name: 'http2-wrapper',
+    version: '2.2.4',
+    set: 'newest',
+    perRequest: 5,
+    warmRight: true,
+    adapter: async () => http2WrapperAdapter(await loadClient('newest', 'http2-wrapper')),
+  },
+  {
+    name: 'got',
+    version: '12.0.0',
+    set: 'oldest',
+    perRequest: 3,
+    warmRight: true,
+    adapter: async () => gotAdapter(await loadClient('oldest', 'got'), http2WrapperOf('oldest')),
+  },
+  {
+    name: 'got',
+    version: '14.6.6',
+    set: 'newest',
+    perRequest: 3,
+    warmRight: true,
+    adapter: async () => gotAdapter(await loadClient('newest', 'got'), http2WrapperOf('newest')),
+  },
+  {
+    name: 'undici',
+    version: '6.0.0',
+    set: 'oldest',
+    perRequest: 4,
+    warmRight: true,
+    adapter: async () => undiciAdapter(await loadClient('oldest', 'undici')),
+  },
   // Client's `pipelining` defaults to 1 on HTTP/2 too: each request is written when the one
   // before it finishes, from that one's callbacks, so only the first keeps its store.
-  { name: 'undici', version: '7.30.2', set: 'newest', perRequest: 4, warmRight: false,
-    adapter: async () => undiciAdapter(await loadClient('newest', 'undici')) },
+  {
+    name: 'undici',
+    version: '7.30.2',
+    set: 'newest',
+    perRequest: 4,
+    warmRight: false,
+    adapter: async () => undiciAdapter(await loadClient('newest', 'undici')),
+  },
 ];
 
 describe.each(cases)('$name $version natively, over TLS', ({ name, version, set, adapter, perRequest, warmRight }) => {
   let run: ClientRun;
-  beforeAll(async () => { run = await runClientScenarios(await adapter(), { tls }); });
+  beforeAll(async () => {
+    run = await runClientScenarios(await adapter(), { tls });
+  });
 
   it('observes every user-facing callback of every request in every phase', () => {
     expect(installedVersion(set, name)).toBe(version);
@@ -61,7 +114,8 @@ describe.each(cases)('$name $version natively, over TLS', ({ name, version, set,
 
 describe('undici kinds by version', () => {
   it('undici 7 also measures the controller handler; undici 6.0.0 has only the legacy one', async () => {
-    const kinds = async (set: ClientSet) => undiciAdapter(await loadClient(set, 'undici')).kinds.map((kind) => kind.name);
+    const kinds = async (set: ClientSet) =>
+      undiciAdapter(await loadClient(set, 'undici')).kinds.map((kind) => kind.name);
     expect(await kinds('newest')).toEqual(['legacy', 'controller']);
     expect(await kinds('oldest')).toEqual(['legacy']);
   });

@@ -2,10 +2,10 @@ import { createHook } from 'node:async_hooks';
 import Module, { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { patchClients, unpatchClients, unpatchHttp2 } from '../dist/esm/index.js';
+import { type ScenarioServer, startScenarioServer } from '../dist/esm/doctor/server.js';
 import { scopeHttp2WrapperAgent } from '../dist/esm/http2-wrapper.js';
+import { patchClients, unpatchClients, unpatchHttp2 } from '../dist/esm/index.js';
 import { undiciInterceptor } from '../dist/esm/undici.js';
-import { startScenarioServer, type ScenarioServer } from '../dist/esm/doctor/server.js';
 import { requireOldest } from './helpers/clients.js';
 import { als, transports } from './helpers/h2.js';
 
@@ -14,7 +14,9 @@ import { als, transports } from './helpers/h2.js';
 // right store, cold, warm and after GOAWAY, is the client matrix (test/clients-*.test.ts).
 const require = createRequire(import.meta.url);
 const undici = require('undici') as typeof import('undici');
-const http2wrapper = require('http2-wrapper') as typeof import('http2-wrapper') & { Agent: { prototype: { request: unknown } } };
+const http2wrapper = require('http2-wrapper') as typeof import('http2-wrapper') & {
+  Agent: { prototype: { request: unknown } };
+};
 const tls = transports[1];
 const moduleInternals = Module as unknown as { _load: unknown };
 const nativeLoad = moduleInternals._load;
@@ -22,33 +24,59 @@ const nativeDispatch = undici.Client.prototype.dispatch;
 const nativeAgentRequest = http2wrapper.Agent.prototype.request;
 
 let server: ScenarioServer;
-beforeAll(async () => { server = await startScenarioServer(tls.server); });
+beforeAll(async () => {
+  server = await startScenarioServer(tls.server);
+});
 afterAll(() => server.close());
-afterEach(() => { unpatchClients(); });
+afterEach(() => {
+  unpatchClients();
+});
 
 /** Counts the async resources of `type` created while `fn` runs, to the end of its promise. */
 async function resourcesCreatedBy(type: string, fn: () => Promise<unknown>): Promise<number> {
   let count = 0;
-  const hook = createHook({ init: (_id, initType) => { if (initType === type) count++; } }).enable();
-  try { await fn(); } finally { hook.disable(); }
+  const hook = createHook({
+    init: (_id, initType) => {
+      if (initType === type) count++;
+    },
+  }).enable();
+  try {
+    await fn();
+  } finally {
+    hook.disable();
+  }
   return count;
 }
 
 /** One undici dispatch of /trailers inside the store `id`; resolves with the stores its handler saw. */
 function dispatchIn(dispatcher: { dispatch: typeof nativeDispatch }, id: string) {
-  return als.run(id, () => new Promise<Array<string | undefined>>((resolve, reject) => {
-    const seen: Array<string | undefined> = [];
-    dispatcher.dispatch({ path: '/trailers', method: 'GET' }, {
-      onConnect() {},
-      onHeaders() { seen.push(als.getStore()); return true; },
-      onData() { seen.push(als.getStore()); return true; },
-      onComplete() { seen.push(als.getStore()); resolve(seen); },
-      onError: reject,
-    } as never);
-  }));
+  return als.run(
+    id,
+    () =>
+      new Promise<Array<string | undefined>>((resolve, reject) => {
+        const seen: Array<string | undefined> = [];
+        dispatcher.dispatch({ path: '/trailers', method: 'GET' }, {
+          onConnect() {},
+          onHeaders() {
+            seen.push(als.getStore());
+            return true;
+          },
+          onData() {
+            seen.push(als.getStore());
+            return true;
+          },
+          onComplete() {
+            seen.push(als.getStore());
+            resolve(seen);
+          },
+          onError: reject,
+        } as never);
+      }),
+  );
 }
 
-const h2Client = () => new undici.Client(server.origin, { allowH2: true, connect: { ca: tls.client.ca, servername: 'localhost' } });
+const h2Client = () =>
+  new undici.Client(server.origin, { allowH2: true, connect: { ca: tls.client.ca, servername: 'localhost' } });
 
 /** Three dispatches at once on a cold client, each in its own store: how many saw only theirs. */
 async function coldUndici(client: { dispatch: typeof nativeDispatch }) {
@@ -82,12 +110,22 @@ describe('patchClients()', () => {
   });
 
   it('patched methods keep their name, length and enumerability', () => {
-    const describeMethods = () => [undici.Client.prototype.dispatch, undici.Agent.prototype.dispatch, http2wrapper.Agent.prototype.request as (...args: unknown[]) => unknown]
-      .map((method) => [method.name, method.length]);
-    const native = { methods: describeMethods(), keys: [Object.keys(undici.Agent.prototype), Object.keys(http2wrapper.Agent.prototype)] };
+    const describeMethods = () =>
+      [
+        undici.Client.prototype.dispatch,
+        undici.Agent.prototype.dispatch,
+        http2wrapper.Agent.prototype.request as (...args: unknown[]) => unknown,
+      ].map((method) => [method.name, method.length]);
+    const native = {
+      methods: describeMethods(),
+      keys: [Object.keys(undici.Agent.prototype), Object.keys(http2wrapper.Agent.prototype)],
+    };
     patchClients();
     expect(undici.Client.prototype.dispatch).not.toBe(nativeDispatch);
-    expect({ methods: describeMethods(), keys: [Object.keys(undici.Agent.prototype), Object.keys(http2wrapper.Agent.prototype)] }).toEqual(native);
+    expect({
+      methods: describeMethods(),
+      keys: [Object.keys(undici.Agent.prototype), Object.keys(http2wrapper.Agent.prototype)],
+    }).toEqual(native);
   });
 
   it('unpatchHttp2() turns it off too, as it turns off all that register turned on', () => {
@@ -114,18 +152,26 @@ describe('patchClients()', () => {
     const before = h2Client();
     const composed = before.compose(identity as never);
     patchClients();
-    expect(await resourcesCreatedBy('UndiciRequest', () => coldUndici(composed).then((right) => expect(right).toBe(3)))).toBe(3);
+    expect(
+      await resourcesCreatedBy('UndiciRequest', () => coldUndici(composed).then((right) => expect(right).toBe(3))),
+    ).toBe(3);
     await before.close();
     // Composed after the patch, ours goes between the interceptors and the internal hop steps aside.
     const after = h2Client();
-    expect(await resourcesCreatedBy('UndiciRequest', () => coldUndici(after.compose(identity as never)).then((right) => expect(right).toBe(3)))).toBe(3);
+    expect(
+      await resourcesCreatedBy('UndiciRequest', () =>
+        coldUndici(after.compose(identity as never)).then((right) => expect(right).toBe(3)),
+      ),
+    ).toBe(3);
     await after.close();
   });
 
   it('leaves a later patch on top in place and passes through until patched again', async () => {
     patchClients();
     const ours = undici.Client.prototype.dispatch;
-    const theirs = function dispatch(this: unknown, ...args: unknown[]) { return Reflect.apply(ours, this, args); };
+    const theirs = function dispatch(this: unknown, ...args: unknown[]) {
+      return Reflect.apply(ours, this, args);
+    };
     undici.Client.prototype.dispatch = theirs as never;
     try {
       unpatchClients();
@@ -150,8 +196,13 @@ describe('patchClients()', () => {
     const oldest = requireOldest('undici') as typeof undici;
     expect(oldest.Client).not.toBe(undici.Client);
     for (const copy of [undici, oldest]) expect(Object.hasOwn(copy.Client.prototype, 'dispatch')).toBe(true);
-    const client = new oldest.Client(server.origin, { allowH2: true, connect: { ca: tls.client.ca, servername: 'localhost' } });
-    expect(await resourcesCreatedBy('UndiciRequest', () => coldUndici(client).then((right) => expect(right).toBe(3)))).toBe(3);
+    const client = new oldest.Client(server.origin, {
+      allowH2: true,
+      connect: { ca: tls.client.ca, servername: 'localhost' },
+    });
+    expect(
+      await resourcesCreatedBy('UndiciRequest', () => coldUndici(client).then((right) => expect(right).toBe(3))),
+    ).toBe(3);
     await client.close();
     unpatchClients();
     for (const copy of [undici, oldest]) expect(Object.hasOwn(copy.Client.prototype, 'dispatch')).toBe(false);
@@ -174,7 +225,9 @@ describe('patchClients()', () => {
   it('a later Module._load wrapper stays; ours passes loads through once unpatched', () => {
     patchClients();
     const ours = moduleInternals._load as (...args: unknown[]) => unknown;
-    const theirs = function load(this: unknown, ...args: unknown[]) { return Reflect.apply(ours, this, args); };
+    const theirs = function load(this: unknown, ...args: unknown[]) {
+      return Reflect.apply(ours, this, args);
+    };
     moduleInternals._load = theirs;
     try {
       unpatchClients();
@@ -204,14 +257,32 @@ describe('explicit helpers', () => {
   /** http2-wrapper requests for /trailers at once in their own stores, each seeing only its own. */
   async function coldWrapper(agent: unknown) {
     const ids = ['a', 'b', 'c'];
-    const seen = await Promise.all(ids.map((id) => als.run(id, () => new Promise<Array<string | undefined>>((resolve, reject) => {
-      const stores: Array<string | undefined> = [];
-      http2wrapper.request(`${server.origin}/trailers`, { agent, ca: tls.client.ca, servername: 'localhost' } as never, (response) => {
-        stores.push(als.getStore());
-        response.on('data', () => stores.push(als.getStore()));
-        response.on('end', () => { stores.push(als.getStore()); resolve(stores); });
-      }).on('error', reject).end();
-    }))));
+    const seen = await Promise.all(
+      ids.map((id) =>
+        als.run(
+          id,
+          () =>
+            new Promise<Array<string | undefined>>((resolve, reject) => {
+              const stores: Array<string | undefined> = [];
+              http2wrapper
+                .request(
+                  `${server.origin}/trailers`,
+                  { agent, ca: tls.client.ca, servername: 'localhost' } as never,
+                  (response) => {
+                    stores.push(als.getStore());
+                    response.on('data', () => stores.push(als.getStore()));
+                    response.on('end', () => {
+                      stores.push(als.getStore());
+                      resolve(stores);
+                    });
+                  },
+                )
+                .on('error', reject)
+                .end();
+            }),
+        ),
+      ),
+    );
     (agent as { destroy(): void }).destroy();
     return seen.filter((stores, i) => stores.length >= 2 && stores.every((store) => store === ids[i])).length;
   }

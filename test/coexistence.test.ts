@@ -20,8 +20,12 @@ function trackResources(type: string) {
   const created: number[] = [];
   const destroyed: number[] = [];
   const hook = createHook({
-    init: (id, initType) => { if (initType === type) created.push(id); },
-    destroy: (id) => { destroyed.push(id); },
+    init: (id, initType) => {
+      if (initType === type) created.push(id);
+    },
+    destroy: (id) => {
+      destroyed.push(id);
+    },
   }).enable();
   return { created, destroyed, stop: () => hook.disable() };
 }
@@ -31,7 +35,15 @@ const tick = () => new Promise((resolve) => setImmediate(resolve));
 describe('patchHttp2() next to a test double or an earlier connect wrapper', () => {
   it('calls nobody to find the session prototype and writes nothing onto Object.prototype', () => {
     let calls = 0;
-    const double = () => { calls++; return { on() { return this; }, destroy() {} }; };
+    const double = () => {
+      calls++;
+      return {
+        on() {
+          return this;
+        },
+        destroy() {},
+      };
+    };
     http2.connect = double as never;
     expect(patchHttp2()).toBe(true);
     expect(calls).toBe(0);
@@ -68,7 +80,9 @@ describe.each(transports)('coexistence over $name', (transport) => {
     patchHttp2();
     const session = server.connect(http2.connect, 'session');
     unpatchHttp2();
-    const { stream, seen, closed } = requestIn(session, 'request', upload, ['continue', 'headers'], { endStream: false });
+    const { stream, seen, closed } = requestIn(session, 'request', upload, ['continue', 'headers'], {
+      endStream: false,
+    });
     stream.on('continue', () => stream.end('body'));
     await closed;
     expect(seen.get('headers')).toHaveLength(1); // native: a 100 emits headers too
@@ -93,7 +107,9 @@ describe.each(transports)('coexistence over $name', (transport) => {
         // to whatever emit is beneath now, in the emitter's context rather than the request's.
         stream.on('late', () => late.push(als.getStore()));
         als.run('emitter', () => stream.emit('late'));
-      } finally { EventEmitter.prototype.emit = protoEmit; }
+      } finally {
+        EventEmitter.prototype.emit = protoEmit;
+      }
       return { seen, late };
     };
     const native = await eventsOf(nativeConnect);
@@ -107,9 +123,13 @@ describe.each(transports)('coexistence over $name', (transport) => {
   it("leaves another library's emit wrapper in place on close and destroys the scope once", async () => {
     const session = server.connect(connect, 'session');
     const { stream, closed } = requestIn(session, 'request', { ':path': '/plain' }, []);
-    const ourScope = (stream as unknown as Record<symbol, { asyncId(): number }>)[Symbol.for('http2-async-context.scope.v1')]!.asyncId();
+    const ourScope = (stream as unknown as Record<symbol, { asyncId(): number }>)[
+      Symbol.for('http2-async-context.scope.v1')
+    ]!.asyncId();
     const ours = stream.emit;
-    const theirs = function theirs(this: unknown, ...args: unknown[]) { return Reflect.apply(ours, this, args); };
+    const theirs = function theirs(this: unknown, ...args: unknown[]) {
+      return Reflect.apply(ours, this, args);
+    };
     stream.emit = theirs as typeof stream.emit;
     const hook = trackResources('none');
     try {
@@ -119,7 +139,9 @@ describe.each(transports)('coexistence over $name', (transport) => {
       stream.emit('close'); // ...and something emits close once more
       await tick();
       expect(hook.destroyed.filter((id) => id === ourScope)).toHaveLength(1);
-    } finally { hook.stop(); }
+    } finally {
+      hook.stop();
+    }
   });
 
   it('session.request.call(otherSession) opens a scoped request on the other session, as natively', async () => {
@@ -148,24 +170,52 @@ describe.each(transports)('coexistence over $name', (transport) => {
       expect(resources.created).toHaveLength(1);
       expect(resources.destroyed.filter((id) => id === resources.created[0])).toHaveLength(1);
       expect([Object.hasOwn(session, 'request'), Object.hasOwn(session, 'emit')]).toEqual([false, false]);
-    } finally { resources.stop(); }
+    } finally {
+      resources.stop();
+    }
   });
 });
 
 describe('errors and descriptors match Node', () => {
   const nativeReceived = (value: unknown) => {
-    try { Readable.fromWeb(value as never); } catch (error) { return (error as Error).message.split('. Received ')[1]; }
+    try {
+      Readable.fromWeb(value as never);
+    } catch (error) {
+      return (error as Error).message.split('. Received ')[1];
+    }
   };
 
-  it('wrapSession(bad) says what it received in Node\'s words, with the code in the stack', () => {
-    const bad = [http2.createServer(), function named() {}, 'x'.repeat(40), "it's", 42, 10n, Symbol('s'), null, undefined, Object.create(null)];
+  it("wrapSession(bad) says what it received in Node's words, with the code in the stack", () => {
+    const bad = [
+      http2.createServer(),
+      function named() {},
+      'x'.repeat(40),
+      "it's",
+      42,
+      10n,
+      Symbol('s'),
+      null,
+      undefined,
+      Object.create(null),
+    ];
     for (const value of bad) {
       let error: Error & { code?: string } = new Error('did not throw');
-      try { wrapSession(value as never); } catch (thrown) { error = thrown as typeof error; }
-      expect(error.message).toBe(`The "session" argument must be an instance of ClientHttp2Session. Received ${nativeReceived(value)}`);
+      try {
+        wrapSession(value as never);
+      } catch (thrown) {
+        error = thrown as typeof error;
+      }
+      expect(error.message).toBe(
+        `The "session" argument must be an instance of ClientHttp2Session. Received ${nativeReceived(value)}`,
+      );
       expect(error.stack!.split('\n')[0]).toBe(`TypeError [ERR_INVALID_ARG_TYPE]: ${error.message}`);
       expect(String(error)).toBe(`TypeError [ERR_INVALID_ARG_TYPE]: ${error.message}`);
-      expect([error instanceof TypeError, error.name, error.constructor.name, Object.keys(error)]).toEqual([true, 'TypeError', 'TypeError', ['code']]);
+      expect([error instanceof TypeError, error.name, error.constructor.name, Object.keys(error)]).toEqual([
+        true,
+        'TypeError',
+        'TypeError',
+        ['code'],
+      ]);
     }
   });
 
@@ -181,8 +231,11 @@ describe('errors and descriptors match Node', () => {
   });
 
   it('promisify(connect) rejects with the native error when the connection fails', async () => {
-    const failure = (fn: typeof http2.connect) => (promisify(fn) as unknown as (a: string) => Promise<unknown>)('http://127.0.0.1:1')
-      .then(() => 'connected', (error: NodeJS.ErrnoException) => error.code);
+    const failure = (fn: typeof http2.connect) =>
+      (promisify(fn) as unknown as (a: string) => Promise<unknown>)('http://127.0.0.1:1').then(
+        () => 'connected',
+        (error: NodeJS.ErrnoException) => error.code,
+      );
     expect(await failure(nativeConnect)).toBe('ECONNREFUSED');
     expect(await failure(connect)).toBe('ECONNREFUSED');
   });

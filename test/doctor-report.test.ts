@@ -1,9 +1,15 @@
 import http2 from 'node:http2';
 import { describe, expect, it } from 'vitest';
-import { connect } from '../dist/esm/index.js';
 import {
-  compareToNative, detectRuntime, formatDoctorReport, runScenarios, type DoctorReport, type Scenario, type ScenarioRun,
+  compareToNative,
+  type DoctorReport,
+  detectRuntime,
+  formatDoctorReport,
+  runScenarios,
+  type Scenario,
+  type ScenarioRun,
 } from '../dist/esm/doctor/internals.js';
+import { connect } from '../dist/esm/index.js';
 import { transports, useServer } from './helpers/h2.js';
 
 const nativeConnect = (origin: string, options?: http2.ClientSessionOptions) => http2.connect(origin, options);
@@ -27,7 +33,12 @@ describe('running scenarios', () => {
 
   it('a scenario that throws or hangs is reported as such, and its session is torn down', async () => {
     const scenarios: Scenario[] = [
-      { name: 'throws', run: async () => { throw Object.assign(new Error('boom'), { code: 'ERR_BOOM' }); } },
+      {
+        name: 'throws',
+        run: async () => {
+          throw Object.assign(new Error('boom'), { code: 'ERR_BOOM' });
+        },
+      },
       { name: 'throws a string', run: () => Promise.reject('just text') },
       {
         name: 'hangs',
@@ -42,25 +53,35 @@ describe('running scenarios', () => {
     expect(text?.error).toBe('threw just text');
     expect(hung?.error).toBe('did not finish within 300 ms');
     // `close` came from the doctor's own teardown, after recording stopped: it stays unfired.
-    expect(hung?.cells.map(({ name, ok }) => [name, ok])).toEqual([['response', true], ['close', false]]);
+    expect(hung?.cells.map(({ name, ok }) => [name, ok])).toEqual([
+      ['response', true],
+      ['close', false],
+    ]);
   });
 
   it('an event that must not fire, fires; an optional one does not; and the order is noted', async () => {
     const scenario = plainScenario('twisted', ['end', 'response', '!data', 'wantTrailers?']);
     const [run] = await runScenarios(nativeConnect, server.origin, { scenarios: [scenario] });
-    expect(run?.cells.map(({ name, ok }) => [name, ok])).toEqual([['end', true], ['response', true], ['data', false], ['wantTrailers', null]]);
+    expect(run?.cells.map(({ name, ok }) => [name, ok])).toEqual([
+      ['end', true],
+      ['response', true],
+      ['data', false],
+      ['wantTrailers', null],
+    ]);
     expect(run?.inversions).toEqual([['end', 'response']]);
   });
 
   it('a shimmed event that fires on other streams than natively fails its cell, even in the right store', async () => {
-    const scenario = (extra: boolean) => plainScenario('extra', ['response', 'custom?'], (stream) => {
-      if (extra) stream.on('response', () => stream.emit('custom'));
-    });
+    const scenario = (extra: boolean) =>
+      plainScenario('extra', ['response', 'custom?'], (stream) => {
+        if (extra) stream.on('response', () => stream.emit('custom'));
+      });
     const [native] = await runScenarios(nativeConnect, server.origin, { scenarios: [scenario(false)] });
     const [shimmed] = await runScenarios(shimmedConnect, server.origin, { scenarios: [scenario(true)] });
     const rows = compareToNative([native!], [shimmed!]);
     expect(rows.find((row) => row.name === 'custom')).toMatchObject({
-      native: { ok: null, firedOn: 0 }, shimmed: { ok: false, firedOn: 1, note: 'fired on 1/1 streams, natively on 0' },
+      native: { ok: null, firedOn: 0 },
+      shimmed: { ok: false, firedOn: 1, note: 'fired on 1/1 streams, natively on 0' },
     });
   });
 });
@@ -85,29 +106,78 @@ describe('the runtime', () => {
 
 describe('comparing runs', () => {
   const cell = (name: string, ok: boolean | null, firedOn: number) => ({
-    scenario: 's', name, kind: 'event' as const, expect: 'optional' as const, streams: 1, firedOn, wrong: 0, seen: [], ok,
+    scenario: 's',
+    name,
+    kind: 'event' as const,
+    expect: 'optional' as const,
+    streams: 1,
+    firedOn,
+    wrong: 0,
+    seen: [],
+    ok,
   });
 
   it('a cell only one mode produced is shown as not fired in the other', () => {
     const native: ScenarioRun[] = [{ scenario: 's', cells: [cell('a', true, 1)], inversions: [] }];
     const shimmed: ScenarioRun[] = [{ scenario: 's', cells: [cell('b', true, 1)], inversions: [] }];
     expect(compareToNative(native, shimmed).map(({ name, native: n, shimmed: s }) => [name, n.ok, s.ok])).toEqual([
-      ['a', true, false], ['b', null, false],
+      ['a', true, false],
+      ['b', null, false],
     ]);
-    expect(compareToNative(native, []).map(({ shimmed: s }) => [s.ok, s.note])).toEqual([[false, 'fired on 0/1 streams, natively on 1']]);
+    expect(compareToNative(native, []).map(({ shimmed: s }) => [s.ok, s.note])).toEqual([
+      [false, 'fired on 0/1 streams, natively on 1'],
+    ]);
   });
 });
 
 describe('the doctor table', () => {
-  const modeCell = (ok: boolean | null, extra: object = {}) => ({ ok, streams: 1, firedOn: ok === null ? 0 : 1, wrong: 0, seen: [], ...extra });
+  const modeCell = (ok: boolean | null, extra: object = {}) => ({
+    ok,
+    streams: 1,
+    firedOn: ok === null ? 0 : 1,
+    wrong: 0,
+    seen: [],
+    ...extra,
+  });
   const report = {
-    runtime: { name: 'deno', version: '9.9.9' }, register: true, server: 'http://127.0.0.1:1', ok: false,
+    runtime: { name: 'deno', version: '9.9.9' },
+    register: true,
+    server: 'http://127.0.0.1:1',
+    ok: false,
     rows: [
-      { scenario: 'one', name: 'close', kind: 'event', expect: 'fires', native: modeCell(false, { wrong: 1, seen: ['undefined'] }), shimmed: modeCell(true) },
-      { scenario: 'one', name: 'end', kind: 'event', expect: 'fires', native: modeCell(false, { firedOn: 0 }), shimmed: modeCell(false, { firedOn: 1, streams: 2 }) },
-      { scenario: 'two', name: 'refused', kind: 'check', expect: 'fires', native: modeCell(true), shimmed: modeCell(false, { note: 'said nothing' }) },
+      {
+        scenario: 'one',
+        name: 'close',
+        kind: 'event',
+        expect: 'fires',
+        native: modeCell(false, { wrong: 1, seen: ['undefined'] }),
+        shimmed: modeCell(true),
+      },
+      {
+        scenario: 'one',
+        name: 'end',
+        kind: 'event',
+        expect: 'fires',
+        native: modeCell(false, { firedOn: 0 }),
+        shimmed: modeCell(false, { firedOn: 1, streams: 2 }),
+      },
+      {
+        scenario: 'two',
+        name: 'refused',
+        kind: 'check',
+        expect: 'fires',
+        native: modeCell(true),
+        shimmed: modeCell(false, { note: 'said nothing' }),
+      },
     ],
-    notes: [{ scenario: 'one', order: ['data before response'], native: 'did not finish within 5000 ms', shimmed: 'threw oops' }],
+    notes: [
+      {
+        scenario: 'one',
+        order: ['data before response'],
+        native: 'did not finish within 5000 ms',
+        shimmed: 'threw oops',
+      },
+    ],
     summary: { events: { native: 0, shimmed: 1, total: 2 }, checks: { native: 1, shimmed: 0, total: 1 } },
     runs: { native: [], shimmed: [] },
   } as unknown as DoctorReport;
@@ -118,7 +188,11 @@ describe('the doctor table', () => {
     expect(text).toMatch(/ {2}close +✘ +✔ +register saw undefined\n/);
     expect(text).toMatch(/ {2}end +✘ +✘ +register did not fire; shimmed fired on 1\/2\n/);
     expect(text).toMatch(/ {2}check: refused +✔ +✘ +shimmed said nothing\n/);
-    expect(text).toContain('  deno 9.9.9 natively emits data before response (one)\n  one, native: did not finish within 5000 ms\n  one, shimmed: threw oops');
-    expect(text.endsWith('register: 0/2 events in the right scope · with http2-async-context: 1/2 · checks 1/1 → 0/1')).toBe(true);
+    expect(text).toContain(
+      '  deno 9.9.9 natively emits data before response (one)\n  one, native: did not finish within 5000 ms\n  one, shimmed: threw oops',
+    );
+    expect(
+      text.endsWith('register: 0/2 events in the right scope · with http2-async-context: 1/2 · checks 1/1 → 0/1'),
+    ).toBe(true);
   });
 });

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startScenarioServer, type DoctorReport, type ScenarioServer } from '../dist/esm/doctor/internals.js';
+import { type DoctorReport, type ScenarioServer, startScenarioServer } from '../dist/esm/doctor/internals.js';
 import { runCli } from './helpers/cli.js';
 
 const row = (report: DoctorReport, scenario: string, name: string) =>
@@ -26,21 +26,34 @@ describe('the doctor command', () => {
 
   it('the native column shows the losses the shim repairs, cell by cell', () => {
     // On every Node: a 100 also emits `headers`, and a pushed stream's data runs in no store.
-    expect(row(report, '100-continue', 'headers')).toMatchObject({ expect: 'never', native: { ok: false, firedOn: 1 }, shimmed: { ok: true, firedOn: 0 } });
-    expect(row(report, 'server push', 'pushed data')).toMatchObject({ native: { ok: false, seen: ['undefined'] }, shimmed: { ok: true, wrong: 0 } });
-    expect(row(report, '200 concurrent requests, one session', 'end')).toMatchObject({ native: { streams: 200, firedOn: 200 }, shimmed: { ok: true, firedOn: 200 } });
+    expect(row(report, '100-continue', 'headers')).toMatchObject({
+      expect: 'never',
+      native: { ok: false, firedOn: 1 },
+      shimmed: { ok: true, firedOn: 0 },
+    });
+    expect(row(report, 'server push', 'pushed data')).toMatchObject({
+      native: { ok: false, seen: ['undefined'] },
+      shimmed: { ok: true, wrong: 0 },
+    });
+    expect(row(report, '200 concurrent requests, one session', 'end')).toMatchObject({
+      native: { streams: 200, firedOn: 200 },
+      shimmed: { ok: true, firedOn: 200 },
+    });
   });
 
   it('checks what a refused stream and a late request learn from the GOAWAY', () => {
     const refused = row(report, 'GOAWAY refuses later streams', 'refused error shows REFUSED_STREAM and lastStreamID');
     expect(refused).toMatchObject({ kind: 'check', native: { ok: true }, shimmed: { ok: true } });
     expect(refused?.shimmed.note).toMatch(/rstCode 7, stream \d+, GOAWAY code 0 lastStreamID \d+/);
-    expect(row(report, 'graceful server close while uploading', 'late request fails with a clear error')?.shimmed.note)
-      .toMatch(/^ERR_HTTP2_(INVALID_SESSION|GOAWAY_SESSION|STREAM_ERROR) /);
+    expect(
+      row(report, 'graceful server close while uploading', 'late request fails with a clear error')?.shimmed.note,
+    ).toMatch(/^ERR_HTTP2_(INVALID_SESSION|GOAWAY_SESSION|STREAM_ERROR) /);
   });
 
   it('the summary counts every event cell that fired or had to, per column', () => {
-    const counted = report.rows.filter((candidate) => candidate.kind === 'event' && (candidate.native.ok !== null || candidate.shimmed.ok !== null));
+    const counted = report.rows.filter(
+      (candidate) => candidate.kind === 'event' && (candidate.native.ok !== null || candidate.shimmed.ok !== null),
+    );
     expect(report.summary.events).toEqual({
       native: counted.filter((candidate) => candidate.native.ok).length,
       shimmed: counted.length,
@@ -52,7 +65,9 @@ describe('the doctor command', () => {
 
 describe('the doctor table', () => {
   let server: ScenarioServer;
-  beforeAll(async () => { server = await startScenarioServer(); });
+  beforeAll(async () => {
+    server = await startScenarioServer();
+  });
   afterAll(() => server.close());
 
   it('prints a row per event and the summary line, against a server given by --origin', async () => {
@@ -60,7 +75,9 @@ describe('the doctor table', () => {
     expect([code, stderr]).toEqual([0, '']);
     expect(stdout).toContain(`against ${server.origin}`);
     expect(stdout).toMatch(/\n {2}headers \(must not fire\) +✘ +✔ +native fired on 1\/1\n/);
-    expect(stdout).toMatch(/\nnative: (\d+)\/(\d+) events in the right scope · with http2-async-context: \2\/\2 · checks 2\/2 → 2\/2\n$/);
+    expect(stdout).toMatch(
+      /\nnative: (\d+)\/(\d+) events in the right scope · with http2-async-context: \2\/\2 · checks 2\/2 → 2\/2\n$/,
+    );
   });
 });
 
@@ -71,7 +88,10 @@ describe('the CLI', () => {
     [['doctor', '--yaml'], 'unknown option: --yaml'],
     [['doctor', '--origin'], '--origin needs a URL'],
     [['doctor', '--clients', '--mode', 'sideways'], '--mode must be one of native, register, explicit, late'],
-    [['doctor', '--clients', '--only', 'grpc-js,axios'], '--only: unknown client axios (known: grpc-js, http2-wrapper, got, undici)'],
+    [
+      ['doctor', '--clients', '--only', 'grpc-js,axios'],
+      '--only: unknown client axios (known: grpc-js, http2-wrapper, got, undici)',
+    ],
     [['doctor', '--clients', '--from'], '--from needs a value'],
     [['doctor', '--only', 'undici'], '--from, --only and --mode go with --clients'],
     [['doctor', '--clients', '--origin', 'http://127.0.0.1:1'], '--origin does not go with --clients'],
@@ -90,10 +110,15 @@ describe('the CLI', () => {
     expect(stdout).toMatch(/\n {2}--version, -v +print the version/);
   });
 
-  it.each([[['--version']], [['-v']]])('%j prints the version from package.json on stdout and exits 0', async (args) => {
-    const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
-    const { code, stdout, stderr } = await runCli(args);
-    expect([code, stderr]).toEqual([0, '']);
-    expect(stdout).toBe(`${version}\n`);
-  });
+  it.each([[['--version']], [['-v']]])(
+    '%j prints the version from package.json on stdout and exits 0',
+    async (args) => {
+      const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+        version: string;
+      };
+      const { code, stdout, stderr } = await runCli(args);
+      expect([code, stderr]).toEqual([0, '']);
+      expect(stdout).toBe(`${version}\n`);
+    },
+  );
 });

@@ -2,7 +2,7 @@ import http2 from 'node:http2';
 import { describe, expect, it } from 'vitest';
 import { connect } from '../dist/esm/index.js';
 import { runFixture } from './helpers/child.js';
-import { once, useServer, transports } from './helpers/h2.js';
+import { once, transports, useServer } from './helpers/h2.js';
 
 type Outcome = { when: 'sync' | 'event'; name: string; code: unknown };
 
@@ -43,7 +43,11 @@ describe.each(transports)('request errors over $name', (transport) => {
   it('request() on a destroyed session throws the native error synchronously', () => {
     const errorOf = (session: http2.ClientHttp2Session) => {
       session.destroy();
-      try { session.request({ ':path': '/plain' }); } catch (error) { return error as NodeJS.ErrnoException; }
+      try {
+        session.request({ ':path': '/plain' });
+      } catch (error) {
+        return error as NodeJS.ErrnoException;
+      }
     };
     const native = errorOf(server.connect(http2.connect, 'session'));
     const shimmed = errorOf(server.connect(connect, 'session'));
@@ -53,7 +57,11 @@ describe.each(transports)('request errors over $name', (transport) => {
 
   it('request() with invalid headers throws the native error synchronously', () => {
     const errorOf = (session: http2.ClientHttp2Session) => {
-      try { session.request({ connection: 'close' }); } catch (error) { return error as NodeJS.ErrnoException; }
+      try {
+        session.request({ connection: 'close' });
+      } catch (error) {
+        return error as NodeJS.ErrnoException;
+      }
     };
     const native = errorOf(server.connect(http2.connect, 'session'));
     const shimmed = errorOf(server.connect(connect, 'session'));
@@ -68,7 +76,10 @@ describe('a listener that throws', () => {
       const native = await runFixture('throwing-listener.mjs', ['native', event]);
       const shimmed = await runFixture('throwing-listener.mjs', ['shimmed', event]);
       expect(shimmed).toMatchObject({ thrown: [`boom in ${event}`], storeInListener: 'request' });
-      expect({ ...(shimmed as object), storeInListener: 'n/a' }).toEqual({ ...(native as object), storeInListener: 'n/a' });
+      expect({ ...(shimmed as object), storeInListener: 'n/a' }).toEqual({
+        ...(native as object),
+        storeInListener: 'n/a',
+      });
     });
   }
 

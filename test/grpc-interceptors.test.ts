@@ -1,8 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { runFixture } from './helpers/child.js';
 
-interface Result { total: number; wrong: number; seen: string[]; error?: string }
-interface Run { version: string; results: Record<string, Result>; resources: { created: number; destroyed: number; destroyedTwice: number } }
+interface Result {
+  total: number;
+  wrong: number;
+  seen: string[];
+  error?: string;
+}
+interface Run {
+  version: string;
+  results: Record<string, Result>;
+  resources: { created: number; destroyed: number; destroyedTwice: number };
+}
 
 const register = ['--import', './dist/esm/register.js'];
 const run = (mode: string, transport: string, set = 'newest') =>
@@ -18,8 +27,8 @@ const expectedCallbacks: Record<string, number> = {
   'client stream: write callbacks and drain': 12,
 };
 
-describe('users\' own grpc-js interceptors, 6 calls at once on a cold channel, each in its own store', () => {
-  it('natively, interceptors and callbacks see another call\'s store (what the package fixes)', async () => {
+describe("users' own grpc-js interceptors, 6 calls at once on a cold channel, each in its own store", () => {
+  it("natively, interceptors and callbacks see another call's store (what the package fixes)", async () => {
     const { results } = await run('native', 'h2c');
     expect(results['logging interceptors']!.total).toBe(66);
     expect(results['logging interceptors']!.wrong).toBeGreaterThan(0);
@@ -30,7 +39,7 @@ describe('users\' own grpc-js interceptors, 6 calls at once on a cold channel, e
     { transport: 'h2c', set: 'oldest', version: '1.8.22' },
     { transport: 'tls', set: 'newest', version: '1.14.7' },
   ])('grpc-js $version over $transport', ({ transport, set, version }) => {
-    it('under register, every callback of every interceptor runs in its call\'s store, and each call\'s scope ends once', async () => {
+    it("under register, every callback of every interceptor runs in its call's store, and each call's scope ends once", async () => {
       const { results, resources, version: loaded } = await run('register', transport, set);
       expect(loaded).toBe(version);
       for (const [name, callbacks] of Object.entries(expectedCallbacks)) {

@@ -2,10 +2,10 @@
 // interceptor types (checked by `npm run typecheck`, which covers test/), and are the functions
 // the runtime entries export.
 import type { Interceptor } from '@grpc/grpc-js';
-import type { Dispatcher } from 'undici';
-import { describe, expect, it } from 'vitest';
 import { grpcInterceptor, withGrpcScope } from 'http2-async-context/grpc-js';
 import { composeInScope, undiciInterceptor } from 'http2-async-context/undici';
+import type { Dispatcher } from 'undici';
+import { describe, expect, it } from 'vitest';
 
 const logging: Interceptor = (options, nextCall) => nextCall(options) as ReturnType<Interceptor>;
 const grpcList: Interceptor[] = [logging, grpcInterceptor];
@@ -15,7 +15,7 @@ const passing: Dispatcher.DispatcherComposeInterceptor = (dispatch) => dispatch;
 const undiciList: Dispatcher.DispatcherComposeInterceptor[] = [passing, undiciInterceptor];
 const undiciScoped: Dispatcher.DispatcherComposeInterceptor[] = composeInScope([passing]);
 
-describe('the explicit helpers\' types', () => {
+describe("the explicit helpers' types", () => {
   it('fit typed interceptor lists, and withGrpcScope/composeInScope put ours around every one', () => {
     expect(grpcList).toHaveLength(2);
     expect(grpcScoped).toEqual([grpcInterceptor, logging, grpcInterceptor]);

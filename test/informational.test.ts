@@ -9,7 +9,9 @@ describe.each(transports)('1xx responses over $name', (transport) => {
 
   it('a 100 emits continue exactly once, in the request scope, and never headers', async () => {
     const session = server.connect(connect, 'session');
-    const { stream, seen, closed } = requestIn(session, 'request', upload, ['continue', 'headers', 'response'], { endStream: false });
+    const { stream, seen, closed } = requestIn(session, 'request', upload, ['continue', 'headers', 'response'], {
+      endStream: false,
+    });
     stream.on('continue', () => stream.end('body'));
     await closed;
     expect(Object.fromEntries(seen)).toEqual({ continue: ['request'], response: ['request'] });
@@ -17,7 +19,9 @@ describe.each(transports)('1xx responses over $name', (transport) => {
 
   it('a continue emitted before the 100 headers (Bun order) still leaves one continue', async () => {
     const session = server.connect(connect, 'session');
-    const { stream, seen, closed } = requestIn(session, 'request', upload, ['continue', 'headers'], { endStream: false });
+    const { stream, seen, closed } = requestIn(session, 'request', upload, ['continue', 'headers'], {
+      endStream: false,
+    });
     stream.emit('continue'); // what Bun does before its `headers` for the same 100
     stream.end('body');
     await closed;

@@ -6,7 +6,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { satisfies } from '../dist/esm/integrations/integration.js';
 
 const projects: string[] = [];
-afterAll(() => { for (const dir of projects) rmSync(dir, { recursive: true, force: true }); });
+afterAll(() => {
+  for (const dir of projects) rmSync(dir, { recursive: true, force: true });
+});
 
 /**
  * A project with a package named `undici` at `version` installed: a class `Client` with its own
@@ -19,26 +21,41 @@ function projectWithUndici(version: string, looksLikeUndici: boolean): string {
   mkdirSync(folder, { recursive: true });
   writeFileSync(join(dir, 'package.json'), '{"name":"app","private":true}');
   writeFileSync(join(folder, 'package.json'), JSON.stringify({ name: 'undici', version, main: 'index.js' }));
-  writeFileSync(join(folder, 'index.js'), [
-    'class Dispatcher { dispatch() { return true; } }',
-    'class Client extends Dispatcher { dispatch() { return true; } }',
-    `module.exports = { Client${looksLikeUndici ? ', Dispatcher' : ''} };`,
-  ].join('\n'));
+  writeFileSync(
+    join(folder, 'index.js'),
+    [
+      'class Dispatcher { dispatch() { return true; } }',
+      'class Client extends Dispatcher { dispatch() { return true; } }',
+      `module.exports = { Client${looksLikeUndici ? ', Dispatcher' : ''} };`,
+    ].join('\n'),
+  );
   return dir;
 }
 
 /** Runs the fake-client fixture under register with NODE_DEBUG on; its stdout JSON and stderr. */
-function loadUnderRegister(project: string): Promise<{ result: { ownDispatch: boolean; keys: string[] }; stderr: string }> {
+function loadUnderRegister(
+  project: string,
+): Promise<{ result: { ownDispatch: boolean; keys: string[] }; stderr: string }> {
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, ['--import', './dist/esm/register.js', 'test/fixtures/fake-client.mjs', project, 'undici'], {
-      env: { ...process.env, NODE_DEBUG: 'http2-async-context' },
-    }, (error, stdout, stderr) => (error ? reject(error) : resolve({ result: JSON.parse(stdout), stderr })));
+    execFile(
+      process.execPath,
+      ['--import', './dist/esm/register.js', 'test/fixtures/fake-client.mjs', project, 'undici'],
+      {
+        env: { ...process.env, NODE_DEBUG: 'http2-async-context' },
+      },
+      (error, stdout, stderr) => (error ? reject(error) : resolve({ result: JSON.parse(stdout), stderr })),
+    );
   });
 }
 
 describe('declared version ranges', () => {
   it('reads versions the way the ranges mean them', () => {
-    expect(['1.8.0', '1.14.7', '1.15.0', '1.7.3'].map((v) => satisfies(v, '>=1.8.0 <1.15.0'))).toEqual([true, true, false, false]);
+    expect(['1.8.0', '1.14.7', '1.15.0', '1.7.3'].map((v) => satisfies(v, '>=1.8.0 <1.15.0'))).toEqual([
+      true,
+      true,
+      false,
+      false,
+    ]);
     expect(satisfies('7.0.0-rc.1', '>=6.0.0 <8.0.0')).toBe(true);
     expect(satisfies('not a version', '>=6.0.0 <8.0.0')).toBe(false);
   });

@@ -31,9 +31,23 @@ describe('what npm pack puts in the tarball', () => {
   afterAll(() => rmSync(unpacked, { recursive: true, force: true }));
 
   it('ships dist, src (what the source maps name), LICENSE and README, and no tests or dev tooling', () => {
-    expect(files).toEqual(expect.arrayContaining(['LICENSE', 'README.md', 'package.json', 'dist/esm/index.js', 'dist/cjs/register.js', 'dist/esm/doctor/cli.js', 'src/connect.ts']));
-    expect(files.filter((path) => !/^(dist|src)\//.test(path) && !['LICENSE', 'README.md', 'package.json'].includes(path))).toEqual([]);
-    expect(readFileSync(join(unpacked, 'LICENSE'), 'utf8')).toMatch(/^MIT License\n\nCopyright \(c\) 2026 http2-async-context contributors\n/);
+    expect(files).toEqual(
+      expect.arrayContaining([
+        'LICENSE',
+        'README.md',
+        'package.json',
+        'dist/esm/index.js',
+        'dist/cjs/register.js',
+        'dist/esm/doctor/cli.js',
+        'src/connect.ts',
+      ]),
+    );
+    expect(
+      files.filter((path) => !/^(dist|src)\//.test(path) && !['LICENSE', 'README.md', 'package.json'].includes(path)),
+    ).toEqual([]);
+    expect(readFileSync(join(unpacked, 'LICENSE'), 'utf8')).toMatch(
+      /^MIT License\n\nCopyright \(c\) 2026 http2-async-context contributors\n/,
+    );
   });
 
   it('publishes the package.json of the repository, whose every path is in the tarball and which runs nothing on install', () => {
@@ -41,7 +55,9 @@ describe('what npm pack puts in the tarball', () => {
     // prepare runs only for a git or folder dependency, which has the whole repository.
     for (const script of ['preinstall', 'install', 'postinstall']) expect(manifest.scripts).not.toHaveProperty(script);
     const paths = pathsIn({ ...manifest, files: undefined, c8: undefined });
-    expect(paths).toEqual(expect.arrayContaining(['./dist/cjs/index.js', './dist/cjs/register.d.ts', 'dist/esm/doctor/cli.js']));
+    expect(paths).toEqual(
+      expect.arrayContaining(['./dist/cjs/index.js', './dist/cjs/register.d.ts', 'dist/esm/doctor/cli.js']),
+    );
     expect(paths.filter((path) => !files.includes(posix.normalize(path)))).toEqual([]);
     expect(manifest).toMatchObject({
       author: 'http2-async-context contributors',
@@ -54,29 +70,48 @@ describe('what npm pack puts in the tarball', () => {
   it('every source map names sources that are in the tarball', () => {
     const maps = files.filter((path) => path.endsWith('.js.map'));
     expect(maps.length).toBeGreaterThan(20);
-    const missing = maps.flatMap((map) => (JSON.parse(readFileSync(join(unpacked, map), 'utf8')) as { sources: string[] }).sources
-      .map((source) => posix.join(posix.dirname(map), source)).filter((source) => !files.includes(source)));
+    const missing = maps.flatMap((map) =>
+      (JSON.parse(readFileSync(join(unpacked, map), 'utf8')) as { sources: string[] }).sources
+        .map((source) => posix.join(posix.dirname(map), source))
+        .filter((source) => !files.includes(source)),
+    );
     expect(missing).toEqual([]);
   });
 
   it('publint --strict has nothing to say', async () => {
     const tarball = readFileSync(inject('tarball'));
-    const { messages, pkg } = await publint({ pack: { tarball: tarball.buffer.slice(tarball.byteOffset, tarball.byteOffset + tarball.byteLength) }, strict: true });
+    const { messages, pkg } = await publint({
+      pack: { tarball: tarball.buffer.slice(tarball.byteOffset, tarball.byteOffset + tarball.byteLength) },
+      strict: true,
+    });
     expect(messages.map((message) => formatMessage(message, pkg) ?? message.code)).toEqual([]);
   });
 
   it('attw finds every entry point typed under node10, node16 (CJS and ESM) and bundler, with no problem', async () => {
     const stdout = await new Promise<string>((resolve, reject) => {
-      execFile(process.execPath, [attw, inject('tarball'), '--profile', 'strict', '--format', 'json'], { maxBuffer: 64 << 20 }, (error, out, err) =>
-        (error && typeof error.code !== 'number' ? reject(new Error(`${error.message}\n${err}`)) : resolve(out)));
+      execFile(
+        process.execPath,
+        [attw, inject('tarball'), '--profile', 'strict', '--format', 'json'],
+        { maxBuffer: 64 << 20 },
+        (error, out, err) =>
+          error && typeof error.code !== 'number' ? reject(new Error(`${error.message}\n${err}`)) : resolve(out),
+      );
     });
-    const { analysis } = JSON.parse(stdout) as { analysis: {
-      problems: unknown[];
-      entrypoints: Record<string, { resolutions: Record<string, { resolution?: { fileName: string } }> }>;
-    } };
+    const { analysis } = JSON.parse(stdout) as {
+      analysis: {
+        problems: unknown[];
+        entrypoints: Record<string, { resolutions: Record<string, { resolution?: { fileName: string } }> }>;
+      };
+    };
     expect(analysis.problems).toEqual([]);
-    const typed = Object.fromEntries(['.', './register', './doctor'].map((entry) => [entry,
-      Object.entries(analysis.entrypoints[entry]?.resolutions ?? {}).map(([kind, { resolution }]) => `${kind} ${resolution?.fileName.endsWith('.d.ts') ?? false}`)]));
+    const typed = Object.fromEntries(
+      ['.', './register', './doctor'].map((entry) => [
+        entry,
+        Object.entries(analysis.entrypoints[entry]?.resolutions ?? {}).map(
+          ([kind, { resolution }]) => `${kind} ${resolution?.fileName.endsWith('.d.ts') ?? false}`,
+        ),
+      ]),
+    );
     const everywhere = ['node10 true', 'node16-cjs true', 'node16-esm true', 'bundler true'];
     expect(typed).toEqual({ '.': everywhere, './register': everywhere, './doctor': everywhere });
   });

@@ -25,7 +25,9 @@ describe.each(transports)('patchHttp2() over $name', (transport) => {
 
   /** A 100-continue upload; returns the events it saw with their stores. */
   async function continueUpload(session: http2.ClientHttp2Session) {
-    const { stream, seen, closed } = requestIn(session, 'request', upload, ['continue', 'headers', 'end'], { endStream: false });
+    const { stream, seen, closed } = requestIn(session, 'request', upload, ['continue', 'headers', 'end'], {
+      endStream: false,
+    });
     stream.on('continue', () => stream.end('body'));
     await closed;
     return Object.fromEntries(seen);
@@ -57,7 +59,11 @@ describe.each(transports)('patchHttp2() over $name', (transport) => {
     patchHttp2();
     const session = server.connect(connect, 'session');
     let created = 0;
-    const hook = createHook({ init: (_id, type) => { if (type === 'PendingRequest') created++; } }).enable();
+    const hook = createHook({
+      init: (_id, type) => {
+        if (type === 'PendingRequest') created++;
+      },
+    }).enable();
     const result = continueUpload(session);
     hook.disable();
     expect(await result).toEqual(scoped);
@@ -76,12 +82,16 @@ describe.each(transports)('patchHttp2() over $name', (transport) => {
   it('unpatch leaves a later patch in place and only turns ours off; patch turns it back on', async () => {
     patchHttp2();
     const ours = http2.connect;
-    const theirs = function connect(this: unknown, ...args: unknown[]) { return Reflect.apply(ours, this, args); };
+    const theirs = function connect(this: unknown, ...args: unknown[]) {
+      return Reflect.apply(ours, this, args);
+    };
     http2.connect = theirs as typeof http2.connect;
     try {
       expect(unpatchHttp2()).toBe(true);
       expect(http2.connect).toBe(theirs);
-      expect(await continueUpload(server.connect(http2.connect, 'session'))).toEqual(expect.objectContaining({ headers: ['request'] }));
+      expect(await continueUpload(server.connect(http2.connect, 'session'))).toEqual(
+        expect.objectContaining({ headers: ['request'] }),
+      );
       expect(patchHttp2()).toBe(true);
       expect(http2.connect).toBe(theirs);
       expect(await continueUpload(server.connect(http2.connect, 'session'))).toEqual(scoped);
@@ -96,8 +106,9 @@ describe.each(transports)('patchHttp2() over $name', (transport) => {
   it("pushed streams of a patched connect() run in the session's connect-time scope", async () => {
     patchHttp2();
     const session = server.connect(http2.connect, 'session');
-    const pushedData = new Promise((resolve) => session.once('stream', (pushed: http2.ClientHttp2Stream) =>
-      pushed.once('data', () => resolve(als.getStore()))));
+    const pushedData = new Promise((resolve) =>
+      session.once('stream', (pushed: http2.ClientHttp2Stream) => pushed.once('data', () => resolve(als.getStore()))),
+    );
     requestIn(session, 'request', { ':path': '/push' }, []);
     expect(await pushedData).toBe('session');
   });

@@ -25,7 +25,9 @@ describe.each(transports)('server push over $name', (transport) => {
     const { seen, closed } = requestIn(session, 'request', { ':path': '/push' }, ['response', 'end']);
     const push = await pushed;
     await Promise.all([closed, push.closed]);
-    expect(Object.fromEntries(push.seen)).toEqual(Object.fromEntries(pushedEvents.map((event) => [event, ['session']])));
+    expect(Object.fromEntries(push.seen)).toEqual(
+      Object.fromEntries(pushedEvents.map((event) => [event, ['session']])),
+    );
     expect(Object.fromEntries(seen)).toEqual({ response: ['request'], end: ['request'] });
   });
 
@@ -45,7 +47,11 @@ describe.each(transports)('server push over $name', (transport) => {
   it("a pushed stream's resource is its own, destroyed once on its close; the session's is not", async () => {
     const session = server.connect(connect, 'session');
     const destroyed: number[] = [];
-    const hook = createHook({ destroy: (id) => { destroyed.push(id); } }).enable();
+    const hook = createHook({
+      destroy: (id) => {
+        destroyed.push(id);
+      },
+    }).enable();
     try {
       const pushed = once(session, 'stream').then(([stream]) => {
         const pushedStream = stream as http2.ClientHttp2Stream;
@@ -59,6 +65,8 @@ describe.each(transports)('server push over $name', (transport) => {
       expect(pushedId).not.toBe(sessionScopeId(session));
       expect(destroyed.filter((id) => id === pushedId)).toHaveLength(1);
       expect(destroyed).not.toContain(sessionScopeId(session));
-    } finally { hook.disable(); }
+    } finally {
+      hook.disable();
+    }
   });
 });

@@ -27,14 +27,21 @@ describe('register', () => {
   });
 
   it('the probe fails without the patch, so the checks above mean something', async () => {
-    const { forms } = await runNode(probe) as { forms: Record<string, { ok: boolean }> };
+    const { forms } = (await runNode(probe)) as { forms: Record<string, { ok: boolean }> };
     expect(Object.values(forms).map(({ ok }) => ok)).toEqual(importForms.map(() => false));
   });
 
-  for (const [kind, flag] of [['worker threads', '--import'], ['forked child processes', '--import'], ['worker threads', '-r']] as const) {
+  for (const [kind, flag] of [
+    ['worker threads', '--import'],
+    ['forked child processes', '--import'],
+    ['worker threads', '-r'],
+  ] as const) {
     it(`${kind} of a process started with ${flag} are shimmed too`, async () => {
-      const result = await runFixture('probe-in-worker.mjs', [kind === 'worker threads' ? 'worker' : 'fork'],
-        [flag, 'http2-async-context/register']);
+      const result = await runFixture(
+        'probe-in-worker.mjs',
+        [kind === 'worker threads' ? 'worker' : 'fork'],
+        [flag, 'http2-async-context/register'],
+      );
       expect(result).toEqual(allFormsScoped(importForms));
     });
   }

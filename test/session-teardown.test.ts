@@ -15,7 +15,9 @@ describe.each(transports)('session teardown over $name', (transport) => {
     const session = server.connect(connect, 'session');
     const goaway = once(session, 'goaway');
     const last = requestIn(session, 'last', { ':path': '/goaway' }, ['response', 'end', 'close']);
-    const refused = ['refused-1', 'refused-2'].map((id) => requestIn(session, id, { ':path': '/hang' }, ['error', 'close']));
+    const refused = ['refused-1', 'refused-2'].map((id) =>
+      requestIn(session, id, { ':path': '/hang' }, ['error', 'close']),
+    );
     const errors = refused.map(({ stream }) => once(stream, 'error'));
     const [code, lastStreamID] = await goaway;
     await Promise.all([last.closed, ...refused.map((request) => request.closed)]);
@@ -34,9 +36,10 @@ describe.each(transports)('session teardown over $name', (transport) => {
     const session = server.connect(connect, 'session', {
       createConnection: (authority) => {
         const port = Number(authority.port);
-        socket = transport.name === 'TLS'
-          ? tls.connect({ port, host: '127.0.0.1', ALPNProtocols: ['h2'], ...transport.client })
-          : net.connect(port, '127.0.0.1');
+        socket =
+          transport.name === 'TLS'
+            ? tls.connect({ port, host: '127.0.0.1', ALPNProtocols: ['h2'], ...transport.client })
+            : net.connect(port, '127.0.0.1');
         return socket;
       },
     });
@@ -60,12 +63,18 @@ describe.each(transports)('session teardown over $name', (transport) => {
 
   it('a graceful server close lets an uploading request finish in its scope; a later request fails at once', async () => {
     const session = server.connect(connect, 'session');
-    const { stream, seen, closed } = requestIn(session, 'uploading', { ':path': '/graceful', ':method': 'POST' },
-      ['response', 'end', 'close'], { endStream: false });
+    const { stream, seen, closed } = requestIn(
+      session,
+      'uploading',
+      { ':path': '/graceful', ':method': 'POST' },
+      ['response', 'end', 'close'],
+      { endStream: false },
+    );
     stream.write('part one');
     await once(session, 'goaway');
-    expect(() => als.run('late', () => session.request({ ':path': '/plain' })))
-      .toThrow(expect.objectContaining({ code: 'ERR_HTTP2_GOAWAY_SESSION' }));
+    expect(() => als.run('late', () => session.request({ ':path': '/plain' }))).toThrow(
+      expect.objectContaining({ code: 'ERR_HTTP2_GOAWAY_SESSION' }),
+    );
     stream.end('part two');
     await closed;
     expect(Object.fromEntries(seen)).toEqual({ response: ['uploading'], end: ['uploading'], close: ['uploading'] });

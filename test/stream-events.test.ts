@@ -13,7 +13,10 @@ describe.each(transports)('stream events over $name', (transport) => {
     const { seen, closed } = requestIn(session, 'request', { ':path': '/plain' }, ['response', 'data', 'end', 'close']);
     await closed;
     expect(Object.fromEntries(seen)).toEqual({
-      response: ['request'], data: ['request'], end: ['request'], close: ['request'],
+      response: ['request'],
+      data: ['request'],
+      end: ['request'],
+      close: ['request'],
     });
   });
 
@@ -27,7 +30,10 @@ describe.each(transports)('stream events over $name', (transport) => {
 
   it('103 early hints arrive as headers in the request scope, then the response', async () => {
     const session = server.connect(connect, 'session');
-    const { stream, seen, closed } = requestIn(session, 'request', { ':path': '/early-hints' }, ['headers', 'response']);
+    const { stream, seen, closed } = requestIn(session, 'request', { ':path': '/early-hints' }, [
+      'headers',
+      'response',
+    ]);
     const statuses: unknown[] = [];
     stream.on('headers', (headers) => statuses.push(headers[':status']));
     await closed;
@@ -38,21 +44,34 @@ describe.each(transports)('stream events over $name', (transport) => {
 
   it('aborted and error after RST_STREAM mid-response run in the request scope', async () => {
     const session = server.connect(connect, 'session');
-    const { stream, seen, closed } = requestIn(session, 'request', { ':path': '/rst', ':method': 'POST' },
-      ['response', 'aborted', 'error', 'close'], { endStream: false });
+    const { stream, seen, closed } = requestIn(
+      session,
+      'request',
+      { ':path': '/rst', ':method': 'POST' },
+      ['response', 'aborted', 'error', 'close'],
+      { endStream: false },
+    );
     const [error] = await once(stream, 'error');
     await closed;
     expect((error as NodeJS.ErrnoException).code).toBe('ERR_HTTP2_STREAM_ERROR');
     expect(stream.rstCode).toBe(NGHTTP2_INTERNAL_ERROR);
     expect(Object.fromEntries(seen)).toEqual({
-      response: ['request'], aborted: ['request'], error: ['request'], close: ['request'],
+      response: ['request'],
+      aborted: ['request'],
+      error: ['request'],
+      close: ['request'],
     });
   });
 
   it('wantTrailers runs in the request scope and its trailers reach the server', async () => {
     const session = server.connect(connect, 'session');
-    const { stream, seen, closed } = requestIn(session, 'request', { ':path': '/upload', ':method': 'POST' },
-      ['wantTrailers', 'response', 'end'], { endStream: false, waitForTrailers: true });
+    const { stream, seen, closed } = requestIn(
+      session,
+      'request',
+      { ':path': '/upload', ':method': 'POST' },
+      ['wantTrailers', 'response', 'end'],
+      { endStream: false, waitForTrailers: true },
+    );
     stream.on('wantTrailers', () => stream.sendTrailers({ 'x-upload-checksum': '42' }));
     stream.end('payload');
     stream.resume();
@@ -71,8 +90,11 @@ describe.each(transports)('stream events over $name', (transport) => {
 
   it('frameError for an oversized header block runs in the request scope', async () => {
     const session = server.connect(connect, 'session', { maxSendHeaderBlockLength: 100 });
-    const { stream, seen, closed } = requestIn(session, 'request', { ':path': '/plain', 'x-big': 'a'.repeat(2000) },
-      ['frameError', 'error', 'close']);
+    const { stream, seen, closed } = requestIn(session, 'request', { ':path': '/plain', 'x-big': 'a'.repeat(2000) }, [
+      'frameError',
+      'error',
+      'close',
+    ]);
     const [type, code, id] = await once(stream, 'frameError');
     await closed;
     const HEADERS_FRAME = 1; // RFC 9113 §6.2; node:http2 exports no constant for frame types
@@ -83,19 +105,37 @@ describe.each(transports)('stream events over $name', (transport) => {
   it('a request issued before connect keeps its own scope, ready included', async () => {
     const session = server.connect(connect, 'session');
     expect(session.connecting).toBe(true);
-    const { seen, closed } = requestIn(session, 'early', { ':path': '/plain' }, ['ready', 'response', 'data', 'end', 'close']);
+    const { seen, closed } = requestIn(session, 'early', { ':path': '/plain' }, [
+      'ready',
+      'response',
+      'data',
+      'end',
+      'close',
+    ]);
     await closed;
     expect(Object.fromEntries(seen)).toEqual({
-      ready: ['early'], response: ['early'], data: ['early'], end: ['early'], close: ['early'],
+      ready: ['early'],
+      response: ['early'],
+      data: ['early'],
+      end: ['early'],
+      close: ['early'],
     });
   });
 
   it('listeners see no store when connect ran inside one and request outside any', async () => {
     const session = server.connect(connect, 'session');
-    const { seen, closed } = requestIn(session, undefined, { ':path': '/trailers' }, ['response', 'trailers', 'end', 'close']);
+    const { seen, closed } = requestIn(session, undefined, { ':path': '/trailers' }, [
+      'response',
+      'trailers',
+      'end',
+      'close',
+    ]);
     await closed;
     expect(Object.fromEntries(seen)).toEqual({
-      response: [undefined], trailers: [undefined], end: [undefined], close: [undefined],
+      response: [undefined],
+      trailers: [undefined],
+      end: [undefined],
+      close: [undefined],
     });
   });
 
@@ -114,10 +154,17 @@ describe.each(transports)('stream events over $name', (transport) => {
   it('100 concurrent requests in distinct stores on one session each see their own', async () => {
     const session = server.connect(connect, 'session');
     const requests = Array.from({ length: 100 }, (_, i) =>
-      requestIn(session, `request-${i}`, { ':path': i % 2 ? '/trailers' : '/plain' }, ['response', 'data', 'end', 'close']));
+      requestIn(session, `request-${i}`, { ':path': i % 2 ? '/trailers' : '/plain' }, [
+        'response',
+        'data',
+        'end',
+        'close',
+      ]),
+    );
     await Promise.all(requests.map((request) => request.closed));
     requests.forEach(({ seen }, i) => {
-      for (const event of ['response', 'data', 'end', 'close']) expect(seen.get(event), event).toEqual([`request-${i}`]);
+      for (const event of ['response', 'data', 'end', 'close'])
+        expect(seen.get(event), event).toEqual([`request-${i}`]);
     });
   });
 
@@ -127,19 +174,28 @@ describe.each(transports)('stream events over $name', (transport) => {
       const { stream, closed } = requestIn(session, 'request', { ':path': '/plain' }, []);
       const seen: Array<[string, string | undefined]> = [];
       const listener = () => seen.push(['end', als.getStore()]);
-      stream.on('newListener', (_: string, added: unknown) => { if (added === listener) seen.push(['newListener', als.getStore()]); });
-      stream.on('removeListener', (_: string, removed: unknown) => { if (removed === listener) seen.push(['removeListener', als.getStore()]); });
+      stream.on('newListener', (_: string, added: unknown) => {
+        if (added === listener) seen.push(['newListener', als.getStore()]);
+      });
+      stream.on('removeListener', (_: string, removed: unknown) => {
+        if (removed === listener) seen.push(['removeListener', als.getStore()]);
+      });
       als.run('adder', () => stream.on('end', listener));
       return closed.then(() => {
         als.run('remover', () => stream.off('end', listener));
         return seen;
       });
     };
-    const expected = [['newListener', 'adder'], ['end', 'request'], ['removeListener', 'remover']];
+    const expected = [
+      ['newListener', 'adder'],
+      ['end', 'request'],
+      ['removeListener', 'remover'],
+    ];
     expect(await scopes(connect)).toEqual(expected);
     // Natively `end` also sees the scope here, since it follows `data` in the same tick; only the
     // two bookkeeping events are compared with native.
     expect((await scopes(http2.connect)).filter(([event]) => event !== 'end')).toEqual(
-      expected.filter(([event]) => event !== 'end'));
+      expected.filter(([event]) => event !== 'end'),
+    );
   });
 });

@@ -3,8 +3,8 @@
 import { readFileSync, realpathSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { formatClientRun } from './client-scenarios/client-report.js';
+import { type ClientMode, clientNames, runClientStack } from './client-scenarios/stack.js';
 import { formatStackReport, runClean, runStackDoctor } from './client-scenarios/stack-doctor.js';
-import { clientNames, runClientStack, type ClientMode } from './client-scenarios/stack.js';
 import { runDoctor } from './doctor.js';
 import { formatDoctorReport } from './table.js';
 
@@ -44,7 +44,7 @@ interface DoctorArguments {
 const modes: readonly string[] = ['native', 'register', 'explicit', 'late'] satisfies ClientMode[];
 
 /** The value after `flag`, checked; a string starting with `!` is the reason it is unusable. */
-function valueOf(flag: string, value: string | undefined): string {
+function flagValue(flag: string, value: string | undefined): string {
   if (value === undefined || value.startsWith('--')) return `!${flag} needs a value`;
   if (flag === '--mode' && !modes.includes(value)) return `!--mode must be one of ${modes.join(', ')}`;
   if (flag === '--only') {
@@ -54,7 +54,10 @@ function valueOf(flag: string, value: string | undefined): string {
   return value;
 }
 
-/** Parses `doctor [--json] [--origin <url>]`, `--help` or `--version`; a string is the reason the arguments are unusable. */
+/**
+ * Parses `doctor [--json] [--origin <url>]`, `--help` or `--version`; a string is the reason the
+ * arguments are unusable.
+ */
 function parseArguments(args: readonly string[]): DoctorArguments | 'help' | 'version' | string {
   const [command, ...flags] = args;
   if (command === '--help' || command === '-h' || command === 'help') return 'help';
@@ -69,7 +72,7 @@ function parseArguments(args: readonly string[]): DoctorArguments | 'help' | 've
     else if (flag === '--origin' && flags[i + 1] !== undefined) parsed.origin = flags[++i];
     else if (flag === '--origin') return '--origin needs a URL';
     else if (flag === '--from' || flag === '--only' || flag === '--mode') {
-      const value = valueOf(flag, flags[++i]);
+      const value = flagValue(flag, flags[++i]);
       if (value.startsWith('!')) return value.slice(1);
       if (flag === '--from') parsed.from = value;
       else if (flag === '--only') parsed.only = value.split(',');
@@ -101,12 +104,19 @@ function builtFiles(): { cli: string; register: string } {
 
 /** `doctor --clients`: every mode (the report), or one mode in this process (its entries). */
 async function clientsDoctor(parsed: DoctorArguments): Promise<number> {
-  const selection = { ...(parsed.from !== undefined && { from: parsed.from }), ...(parsed.only && { only: parsed.only }) };
+  const selection = {
+    ...(parsed.from !== undefined && { from: parsed.from }),
+    ...(parsed.only && { only: parsed.only }),
+  };
   if (parsed.mode !== undefined) {
     const entries = await runClientStack({ ...selection, mode: parsed.mode });
     const text = parsed.json
       ? JSON.stringify({ entries }, null, 2)
-      : entries.map((entry) => entry.run ? formatClientRun(entry.run) : `${entry.package} ${entry.version}: ${entry.skipped}`).join('\n\n');
+      : entries
+          .map((entry) =>
+            entry.run ? formatClientRun(entry.run) : `${entry.package} ${entry.version}: ${entry.skipped}`,
+          )
+          .join('\n\n');
     await write(process.stdout, `${text}\n`);
     return entries.every((entry) => entry.mode === 'native' || runClean(entry.run)) ? 0 : 1;
   }

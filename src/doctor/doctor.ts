@@ -1,6 +1,14 @@
 import http2 from 'node:http2';
 import { connect, patchStatus } from '../index.js';
-import { compareToNative, scenarioNotes, shimmedClean, summarize, type ReportRow, type ScenarioNotes, type Summary } from './report.js';
+import {
+  compareToNative,
+  type ReportRow,
+  type ScenarioNotes,
+  type Summary,
+  scenarioNotes,
+  shimmedClean,
+  summarize,
+} from './report.js';
 import { runScenarios, type ScenarioRun } from './run.js';
 import { startScenarioServer } from './server.js';
 
@@ -64,8 +72,14 @@ export async function runDoctor(options: DoctorOptions = {}): Promise<DoctorRepo
     const notes = scenarioNotes(native, shimmed);
     const shimmedOnlyError = notes.some((note) => note.shimmed !== undefined && note.native === undefined);
     return {
-      runtime: detectRuntime(), register: patchStatus().http2, server: server ? 'in-process' : origin,
-      rows, notes, summary: summarize(rows), ok: shimmedClean(rows) && !shimmedOnlyError, runs: { native, shimmed },
+      runtime: detectRuntime(),
+      register: patchStatus().http2,
+      server: server ? 'in-process' : origin,
+      rows,
+      notes,
+      summary: summarize(rows),
+      ok: shimmedClean(rows) && !shimmedOnlyError,
+      runs: { native, shimmed },
     };
   } finally {
     await server?.close();

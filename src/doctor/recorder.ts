@@ -41,7 +41,10 @@ export class Recorder {
   private readonly orders = new Map<string, { canonical: string[]; fired: string[] }>();
   private stopped = false;
 
-  constructor(private readonly als: AsyncLocalStorage<string>, private readonly scenario: string) {}
+  constructor(
+    private readonly als: AsyncLocalStorage<string>,
+    private readonly scenario: string,
+  ) {}
 
   /**
    * Listens for `events` on `emitter` and checks that each runs in `store`. An event written
@@ -56,7 +59,10 @@ export class Recorder {
       emitter.on(event, () => this.record(label, event, slot, emitter, store));
     }
     if (!this.orders.has(label)) {
-      this.orders.set(label, { canonical: events.filter((spec) => !spec.startsWith('!')).map((spec) => spec.replace(/\?$/, '')), fired: [] });
+      this.orders.set(label, {
+        canonical: events.filter((spec) => !spec.startsWith('!')).map((spec) => spec.replace(/\?$/, '')),
+        fired: [],
+      });
     }
   }
 
@@ -121,7 +127,10 @@ export class Recorder {
     const name = label === 'request' || label === 'check' ? event : `${label} ${event}`;
     let slot = this.slots.get(name);
     if (!slot) {
-      slot = { cell: { scenario: this.scenario, name, kind, expect, streams: 0, firedOn: 0, wrong: 0, seen: [], ok: null }, emitters: new Set() };
+      slot = {
+        cell: { scenario: this.scenario, name, kind, expect, streams: 0, firedOn: 0, wrong: 0, seen: [], ok: null },
+        emitters: new Set(),
+      };
       this.slots.set(name, slot);
     }
     return slot;

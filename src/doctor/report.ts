@@ -40,7 +40,10 @@ export function compareToNative(native: readonly ScenarioRun[], shimmed: readonl
       const shimmedCell = shimmedRun?.cells.find((cell) => cell.name === name);
       const model = (nativeCell ?? shimmedCell) as CellResult;
       const row: ReportRow = {
-        scenario: model.scenario, name, kind: model.kind, expect: model.expect,
+        scenario: model.scenario,
+        name,
+        kind: model.kind,
+        expect: model.expect,
         native: nativeCell ? modeCell(nativeCell) : absent(model.streams),
         shimmed: shimmedCell ? modeCell(shimmedCell) : absent(model.streams),
       };
@@ -65,13 +68,18 @@ function matchNativeEvents(row: ReportRow): ReportRow {
 export function scenarioNotes(native: readonly ScenarioRun[], shimmed: readonly ScenarioRun[]): ScenarioNotes[] {
   return native.flatMap((nativeRun) => {
     const shimmedRun = shimmed.find((run) => run.scenario === nativeRun.scenario);
-    const order = [...new Set(nativeRun.inversions.map(([listedFirst, firedFirst]) => `${firedFirst} before ${listedFirst}`))];
+    const order = [
+      ...new Set(nativeRun.inversions.map(([listedFirst, firedFirst]) => `${firedFirst} before ${listedFirst}`)),
+    ];
     if (!nativeRun.error && !shimmedRun?.error && order.length === 0) return [];
-    return [{
-      scenario: nativeRun.scenario, order,
-      ...(nativeRun.error !== undefined && { native: nativeRun.error }),
-      ...(shimmedRun?.error !== undefined && { shimmed: shimmedRun.error }),
-    }];
+    return [
+      {
+        scenario: nativeRun.scenario,
+        order,
+        ...(nativeRun.error !== undefined && { native: nativeRun.error }),
+        ...(shimmedRun?.error !== undefined && { shimmed: shimmedRun.error }),
+      },
+    ];
   });
 }
 

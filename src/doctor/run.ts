@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type * as http2 from 'node:http2';
-import { Recorder, type CellResult } from './recorder.js';
-import { once, type OpenedRequest, type Scenario, type ScenarioContext } from './scenario.js';
+import { type CellResult, Recorder } from './recorder.js';
+import { type OpenedRequest, once, type Scenario, type ScenarioContext } from './scenario.js';
 import { sessionScenarios } from './session-scenarios.js';
 import { streamScenarios } from './stream-scenarios.js';
 
@@ -29,13 +29,23 @@ export interface RunOptions {
 }
 
 /** Runs every scenario, one after another, with `connect` against the server at `origin`. */
-export async function runScenarios(connect: ConnectFunction, origin: string, options: RunOptions = {}): Promise<ScenarioRun[]> {
+export async function runScenarios(
+  connect: ConnectFunction,
+  origin: string,
+  options: RunOptions = {},
+): Promise<ScenarioRun[]> {
   const runs: ScenarioRun[] = [];
-  for (const scenario of options.scenarios ?? scenarios) runs.push(await runScenario(scenario, connect, origin, options.timeoutMs ?? 5_000));
+  for (const scenario of options.scenarios ?? scenarios)
+    runs.push(await runScenario(scenario, connect, origin, options.timeoutMs ?? 5_000));
   return runs;
 }
 
-async function runScenario(scenario: Scenario, connect: ConnectFunction, origin: string, timeoutMs: number): Promise<ScenarioRun> {
+async function runScenario(
+  scenario: Scenario,
+  connect: ConnectFunction,
+  origin: string,
+  timeoutMs: number,
+): Promise<ScenarioRun> {
   // One store per scenario, so that nothing a previous scenario left running can pass for right.
   const als = new AsyncLocalStorage<string>();
   const recorder = new Recorder(als, scenario.name);
@@ -46,7 +56,10 @@ async function runScenario(scenario: Scenario, connect: ConnectFunction, origin:
   });
   let error: string | undefined;
   try {
-    error = await Promise.race([scenario.run(createContext(connect, origin, als, recorder, sessions)).then(() => undefined), timedOut]);
+    error = await Promise.race([
+      scenario.run(createContext(connect, origin, als, recorder, sessions)).then(() => undefined),
+      timedOut,
+    ]);
   } catch (thrown) {
     error = `threw ${describe(thrown)}`;
   } finally {
@@ -54,11 +67,20 @@ async function runScenario(scenario: Scenario, connect: ConnectFunction, origin:
     recorder.stop();
     for (const session of sessions) session.destroy();
   }
-  return { scenario: scenario.name, cells: recorder.cells(), inversions: recorder.inversions(), ...(error !== undefined && { error }) };
+  return {
+    scenario: scenario.name,
+    cells: recorder.cells(),
+    inversions: recorder.inversions(),
+    ...(error !== undefined && { error }),
+  };
 }
 
 function createContext(
-  connect: ConnectFunction, origin: string, als: AsyncLocalStorage<string>, recorder: Recorder, sessions: http2.ClientHttp2Session[],
+  connect: ConnectFunction,
+  origin: string,
+  als: AsyncLocalStorage<string>,
+  recorder: Recorder,
+  sessions: http2.ClientHttp2Session[],
 ): ScenarioContext {
   const context: ScenarioContext = {
     origin,

@@ -96,9 +96,7 @@ const routes: Record<string, Route> = {
  * ```
  */
 export async function startScenarioServer(options: ScenarioServerOptions = {}): Promise<ScenarioServer> {
-  const server = options.tls
-    ? http2.createSecureServer({ ...options.tls, allowHTTP1: false })
-    : http2.createServer();
+  const server = options.tls ? http2.createSecureServer({ ...options.tls, allowHTTP1: false }) : http2.createServer();
   const sessions = new Set<http2.ServerHttp2Session>();
   server.on('session', (session) => {
     sessions.add(session);
@@ -116,9 +114,10 @@ export async function startScenarioServer(options: ScenarioServerOptions = {}): 
   const { port } = server.address() as AddressInfo;
   return {
     origin: `${options.tls ? 'https' : 'http'}://127.0.0.1:${port}`,
-    close: () => new Promise<void>((resolve) => {
-      for (const session of sessions) session.destroy();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const session of sessions) session.destroy();
+        server.close(() => resolve());
+      }),
   };
 }

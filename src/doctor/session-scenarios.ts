@@ -19,7 +19,11 @@ export const sessionScenarios: Scenario[] = [
       const session = await context.connected({
         createConnection: (authority: URL) => (socket = net.connect(Number(authority.port), authority.hostname)),
       });
-      const { stream, closed } = context.request(session, { ':path': '/hang' }, { events: ['response', 'data', 'error?', 'close'] });
+      const { stream, closed } = context.request(
+        session,
+        { ':path': '/hang' },
+        { events: ['response', 'data', 'error?', 'close'] },
+      );
       await once(stream, 'data');
       context.inStore('teardown', () => socket?.destroy());
       await closed;
@@ -29,7 +33,11 @@ export const sessionScenarios: Scenario[] = [
     name: 'session timeout',
     async run(context) {
       const session = await context.connected();
-      const { stream, closed } = context.request(session, { ':path': '/hang' }, { events: ['response', 'data', 'error?', 'close'] });
+      const { stream, closed } = context.request(
+        session,
+        { ':path': '/hang' },
+        { events: ['response', 'data', 'error?', 'close'] },
+      );
       // Armed in the session's store, as code that sets a timeout right after connect does, but
       // once the response has started, so that a loaded machine cannot time the session out
       // before it answers. The handler tears the session down, and its open stream with it, from
@@ -49,7 +57,11 @@ export const sessionScenarios: Scenario[] = [
         pushedStream.resume();
         return once(pushedStream, 'close');
       });
-      const { closed } = context.request(session, { ':path': '/push' }, { events: ['response', 'data', 'end', 'close'] });
+      const { closed } = context.request(
+        session,
+        { ':path': '/push' },
+        { events: ['response', 'data', 'end', 'close'] },
+      );
       await Promise.all([closed, pushed]);
     },
   },
@@ -58,8 +70,11 @@ export const sessionScenarios: Scenario[] = [
     async run(context) {
       const session = await context.connected();
       const goaway = once(session, 'goaway');
-      const inFlight = context.request(session, { ':path': '/graceful', ':method': 'POST' },
-        { label: 'in-flight', events: ['response', 'data', 'end', 'close'], options: { endStream: false } });
+      const inFlight = context.request(
+        session,
+        { ':path': '/graceful', ':method': 'POST' },
+        { label: 'in-flight', events: ['response', 'data', 'end', 'close'], options: { endStream: false } },
+      );
       inFlight.stream.write('part one');
       await goaway;
       const late = requestAfterGoaway(context, session);
@@ -72,17 +87,35 @@ export const sessionScenarios: Scenario[] = [
     async run(context) {
       const session = await context.connected();
       let said: { code: number; lastStreamID: number } | undefined;
-      session.on('goaway', (code: number, lastStreamID: number) => { said = { code, lastStreamID }; });
-      const last = context.request(session, { ':path': '/goaway' }, { label: 'last', events: ['response', 'data', 'end', 'close'] });
+      session.on('goaway', (code: number, lastStreamID: number) => {
+        said = { code, lastStreamID };
+      });
+      const last = context.request(
+        session,
+        { ':path': '/goaway' },
+        { label: 'last', events: ['response', 'data', 'end', 'close'] },
+      );
       const refused = [1, 2].map((i) =>
-        context.request(session, { ':path': '/hang' }, { label: 'refused', store: `refused-${i}`, events: ['error', 'close'] }));
+        context.request(
+          session,
+          { ':path': '/hang' },
+          { label: 'refused', store: `refused-${i}`, events: ['error', 'close'] },
+        ),
+      );
       for (const { stream } of refused) {
         stream.once('error', (error: NodeJS.ErrnoException) => {
           // What a caller needs to retry safely: REFUSED_STREAM, and (from `goaway`) that its id was past the last one.
-          const ok = goawayCodes.includes(String(error.code)) && stream.rstCode === NGHTTP2_REFUSED_STREAM &&
-            said !== undefined && stream.id !== undefined && stream.id > said.lastStreamID;
-          context.recorder.check('refused error shows REFUSED_STREAM and lastStreamID', ok,
-            `${error.code}, rstCode ${stream.rstCode}, stream ${stream.id}, GOAWAY ${said ? `code ${said.code} lastStreamID ${said.lastStreamID}` : 'not seen'}`);
+          const ok =
+            goawayCodes.includes(String(error.code)) &&
+            stream.rstCode === NGHTTP2_REFUSED_STREAM &&
+            said !== undefined &&
+            stream.id !== undefined &&
+            stream.id > said.lastStreamID;
+          context.recorder.check(
+            'refused error shows REFUSED_STREAM and lastStreamID',
+            ok,
+            `${error.code}, rstCode ${stream.rstCode}, stream ${stream.id}, GOAWAY ${said ? `code ${said.code} lastStreamID ${said.lastStreamID}` : 'not seen'}`,
+          );
         });
       }
       await Promise.all([last.closed, ...refused.map(({ closed }) => closed)]);
@@ -98,10 +131,18 @@ export const sessionScenarios: Scenario[] = [
 function requestAfterGoaway(context: ScenarioContext, session: http2.ClientHttp2Session): Promise<unknown> {
   const { recorder } = context;
   const report = (error: NodeJS.ErrnoException, how: string) =>
-    recorder.check('late request fails with a clear error', goawayCodes.includes(String(error.code)), `${error.code} (${how})`);
+    recorder.check(
+      'late request fails with a clear error',
+      goawayCodes.includes(String(error.code)),
+      `${error.code} (${how})`,
+    );
   return context.inStore('late', () => {
     try {
-      const { stream, closed } = context.request(session, { ':path': '/plain' }, { label: 'late', events: ['error', 'close'] });
+      const { stream, closed } = context.request(
+        session,
+        { ':path': '/plain' },
+        { label: 'late', events: ['error', 'close'] },
+      );
       stream.once('error', (error: NodeJS.ErrnoException) => report(error, 'error event'));
       return closed;
     } catch (error) {

@@ -22,8 +22,11 @@ export const streamScenarios: Scenario[] = [
     name: '100-continue',
     async run(context) {
       const session = await context.connected();
-      const { stream, closed } = context.request(session, { ':path': '/continue', ':method': 'POST', expect: '100-continue' },
-        { events: ['continue', '!headers', ...body], options: { endStream: false } });
+      const { stream, closed } = context.request(
+        session,
+        { ':path': '/continue', ':method': 'POST', expect: '100-continue' },
+        { events: ['continue', '!headers', ...body], options: { endStream: false } },
+      );
       stream.once('continue', () => stream.end('body'));
       await closed;
     },
@@ -32,7 +35,11 @@ export const streamScenarios: Scenario[] = [
     name: 'trailers',
     async run(context) {
       const session = await context.connected();
-      await context.request(session, { ':path': '/trailers' }, { events: ['response', 'data', 'trailers', 'end', 'close'] }).closed;
+      await context.request(
+        session,
+        { ':path': '/trailers' },
+        { events: ['response', 'data', 'trailers', 'end', 'close'] },
+      ).closed;
     },
   },
   {
@@ -40,16 +47,22 @@ export const streamScenarios: Scenario[] = [
     async run(context) {
       const session = await context.connected();
       // The upload stays open: `aborted` only fires while the stream's writable side is.
-      await context.request(session, { ':path': '/rst', ':method': 'POST' },
-        { events: ['response', 'data', 'aborted', 'error', 'close'], options: { endStream: false } }).closed;
+      await context.request(
+        session,
+        { ':path': '/rst', ':method': 'POST' },
+        { events: ['response', 'data', 'aborted', 'error', 'close'], options: { endStream: false } },
+      ).closed;
     },
   },
   {
     name: 'oversized header block (frameError)',
     async run(context) {
       const session = await context.connected({ maxSendHeaderBlockLength: 100 });
-      await context.request(session, { ':path': '/plain', 'x-big': 'a'.repeat(2000) },
-        { events: ['frameError', 'error', 'close'] }).closed;
+      await context.request(
+        session,
+        { ':path': '/plain', 'x-big': 'a'.repeat(2000) },
+        { events: ['frameError', 'error', 'close'] },
+      ).closed;
     },
   },
   {

@@ -17,7 +17,10 @@ export function formatTable(header: readonly string[], lines: readonly TableLine
   const rows = [header, ...lines.filter((line): line is readonly string[] => typeof line !== 'string')];
   const widths = header.map((_, column) => Math.max(...rows.map((row) => [...(row[column] ?? '')].length)));
   const render = (row: readonly string[]) =>
-    row.map((cell, column) => cell + ' '.repeat(Math.max(0, (widths[column] ?? 0) - [...cell].length))).join('  ').trimEnd();
+    row
+      .map((cell, column) => cell + ' '.repeat(Math.max(0, (widths[column] ?? 0) - [...cell].length)))
+      .join('  ')
+      .trimEnd();
   return [header, ...lines].map((line) => (typeof line === 'string' ? line : render(line))).join('\n');
 }
 
@@ -38,15 +41,20 @@ export function cellDetail(cell: ModeCell): string {
 export function summaryLine(summary: Summary, nativeName = 'native', shimmedName = 'with http2-async-context'): string {
   const { events, checks } = summary;
   const line = `${nativeName}: ${events.native}/${events.total} events in the right scope · ${shimmedName}: ${events.shimmed}/${events.total}`;
-  return checks.total === 0 ? line : `${line} · checks ${checks.native}/${checks.total} → ${checks.shimmed}/${checks.total}`;
+  return checks.total === 0
+    ? line
+    : `${line} · checks ${checks.native}/${checks.total} → ${checks.shimmed}/${checks.total}`;
 }
 
 /** The notes block: native order differences, grouped, then scenarios that errored or hung. */
 export function formatNotes(notes: readonly ScenarioNotes[], runtime: string): string[] {
   const byOrder = new Map<string, string[]>();
-  for (const note of notes) for (const order of note.order) byOrder.set(order, [...(byOrder.get(order) ?? []), note.scenario]);
-  const lines = [...byOrder].map(([order, where]) =>
-    `  ${runtime} natively emits ${order} (${where.length > 3 ? `${where.length} scenarios` : where.join('; ')})`);
+  for (const note of notes)
+    for (const order of note.order) byOrder.set(order, [...(byOrder.get(order) ?? []), note.scenario]);
+  const lines = [...byOrder].map(
+    ([order, where]) =>
+      `  ${runtime} natively emits ${order} (${where.length > 3 ? `${where.length} scenarios` : where.join('; ')})`,
+  );
   for (const note of notes) {
     if (note.native) lines.push(`  ${note.scenario}, native: ${note.native}`);
     if (note.shimmed) lines.push(`  ${note.scenario}, shimmed: ${note.shimmed}`);
@@ -63,7 +71,9 @@ export function formatDoctorReport(report: DoctorReport): string {
   let scenario = '';
   for (const row of report.rows) {
     if (row.scenario !== scenario) lines.push((scenario = row.scenario));
-    const detail = [cellDetail(row.native), cellDetail(row.shimmed)].map((text, i) => (text ? `${i ? 'shimmed' : nativeName} ${text}` : ''));
+    const detail = [cellDetail(row.native), cellDetail(row.shimmed)].map((text, i) =>
+      text ? `${i ? 'shimmed' : nativeName} ${text}` : '',
+    );
     lines.push([rowLabel(row), mark(row.native.ok), mark(row.shimmed.ok), detail.filter(Boolean).join('; ')]);
   }
   return [

@@ -1,9 +1,9 @@
 import { AsyncResource } from 'node:async_hooks';
+import { kGrpcCallBelow, kGrpcCallScope, kGrpcInterceptor, kGrpcOwnsScope } from '../symbols.js';
 import type { Integration } from './integration.js';
 import { replaceMethods, restoreMethods } from './method-slots.js';
 import { loadedModules } from './module-cache.js';
 import { sharedClientState } from './shared-state.js';
-import { kGrpcCallBelow, kGrpcCallScope, kGrpcInterceptor, kGrpcOwnsScope } from '../symbols.js';
 
 /** The part of a grpc-js listener (`InterceptingListener`) that delivers a call's results. */
 interface Listener {
@@ -13,7 +13,10 @@ interface Listener {
 }
 
 /** What grpc-js passes to `sendMessageWithContext`: `callback` runs once the message is written. */
-interface MessageContext { callback?: (error?: Error | null) => void; [key: string]: unknown }
+interface MessageContext {
+  callback?: (error?: Error | null) => void;
+  [key: string]: unknown;
+}
 
 type CallMethod = (this: unknown, ...args: unknown[]) => unknown;
 
@@ -28,7 +31,6 @@ interface ScopedCall {
   /** The call's own methods from before we scoped it, when it had own ones (a hand-made call). */
   [kGrpcCallBelow]?: Partial<Record<ScopedMethod, CallMethod>>;
 }
-
 
 type ScopedMethod = 'start' | 'sendMessageWithContext' | 'halfClose';
 
@@ -47,7 +49,11 @@ function below(call: ScopedCall, method: ScopedMethod): CallMethod {
 class ScopedListener implements Listener {
   private ended = false;
 
-  constructor(private readonly listener: Listener | undefined, private readonly scope: AsyncResource, private readonly owns: boolean) {}
+  constructor(
+    private readonly listener: Listener | undefined,
+    private readonly scope: AsyncResource,
+    private readonly owns: boolean,
+  ) {}
 
   onReceiveMetadata(metadata: unknown): void {
     const listener = this.listener;
@@ -76,7 +82,12 @@ class ScopedListener implements Listener {
 /** Installed as a scoped call's `start`: enters the scope and scopes what the listener hears. */
 function scopedStart(this: ScopedCall, metadata: unknown, listener?: Listener): unknown {
   const scope = this[kGrpcCallScope]!;
-  return scope.runInAsyncScope(below(this, 'start'), this, metadata, new ScopedListener(listener, scope, this[kGrpcOwnsScope] === true));
+  return scope.runInAsyncScope(
+    below(this, 'start'),
+    this,
+    metadata,
+    new ScopedListener(listener, scope, this[kGrpcOwnsScope] === true),
+  );
 }
 
 /** `context` with its write callback (which also emits `drain` on a client stream) run in `scope`. */
@@ -93,7 +104,12 @@ function withScopedCallback(context: MessageContext, scope: AsyncResource): Mess
  */
 function scopedSendMessageWithContext(this: ScopedCall, context: MessageContext, message: unknown): unknown {
   const scope = this[kGrpcCallScope]!;
-  return scope.runInAsyncScope(below(this, 'sendMessageWithContext'), this, withScopedCallback(context, scope), message);
+  return scope.runInAsyncScope(
+    below(this, 'sendMessageWithContext'),
+    this,
+    withScopedCallback(context, scope),
+    message,
+  );
 }
 
 /** Installed as a scoped call's `halfClose`, for an interceptor further out that half-closes late. */
@@ -114,12 +130,26 @@ const hopMethods: ReadonlyArray<[ScopedMethod, CallMethod]> = [
  * listener's results and the write callbacks, needs the scope. Two scope entries fewer per call.
  */
 const directMethods: ReadonlyArray<[ScopedMethod, CallMethod]> = [
-  ['start', function start(this: ScopedCall, metadata: unknown, listener?: Listener) {
-    return below(this, 'start').call(this, metadata, new ScopedListener(listener, this[kGrpcCallScope]!, this[kGrpcOwnsScope] === true));
-  } as CallMethod],
-  ['sendMessageWithContext', function sendMessageWithContext(this: ScopedCall, context: MessageContext, message: unknown) {
-    return below(this, 'sendMessageWithContext').call(this, withScopedCallback(context, this[kGrpcCallScope]!), message);
-  } as CallMethod],
+  [
+    'start',
+    function start(this: ScopedCall, metadata: unknown, listener?: Listener) {
+      return below(this, 'start').call(
+        this,
+        metadata,
+        new ScopedListener(listener, this[kGrpcCallScope]!, this[kGrpcOwnsScope] === true),
+      );
+    } as CallMethod,
+  ],
+  [
+    'sendMessageWithContext',
+    function sendMessageWithContext(this: ScopedCall, context: MessageContext, message: unknown) {
+      return below(this, 'sendMessageWithContext').call(
+        this,
+        withScopedCallback(context, this[kGrpcCallScope]!),
+        message,
+      );
+    } as CallMethod,
+  ],
 ];
 
 /**
@@ -148,7 +178,13 @@ function scopeCall<Call>(call: Call, scope: AsyncResource, owns: boolean, method
  * Runs `build` (the rest of a call's interceptor chain, which grpc-js builds synchronously) with
  * `scope` as the one every hop of ours inside it joins. If it throws, a scope we own ends.
  */
-function buildInScope<T>(scope: AsyncResource | undefined, owns: boolean, build: (...args: never[]) => T, thisArg: unknown, args: ArrayLike<unknown>): T {
+function buildInScope<T>(
+  scope: AsyncResource | undefined,
+  owns: boolean,
+  build: (...args: never[]) => T,
+  thisArg: unknown,
+  args: ArrayLike<unknown>,
+): T {
   const shared = sharedClientState();
   const outer = shared.grpcCallScope;
   shared.grpcCallScope = scope;
@@ -193,7 +229,8 @@ export function grpcInterceptor<Options, Call>(options: Options, nextCall: (opti
 
 Object.defineProperty(grpcInterceptor, kGrpcInterceptor, { value: true });
 
-const isOurs = (interceptor: unknown) => typeof interceptor === 'function' && (interceptor as { [kGrpcInterceptor]?: true })[kGrpcInterceptor] === true;
+const isOurs = (interceptor: unknown) =>
+  typeof interceptor === 'function' && (interceptor as { [kGrpcInterceptor]?: true })[kGrpcInterceptor] === true;
 
 /**
  * `interceptors` with {@link grpcInterceptor} before, between and after them, so that every
@@ -234,10 +271,15 @@ interface InterceptorArguments {
 function effectiveInterceptors(args: InterceptorArguments, methodDefinition: unknown): unknown[] | undefined {
   const size = (list: unknown) => (list as { length?: number } | undefined)?.length ?? 0;
   const { clientInterceptors, clientInterceptorProviders, callInterceptors, callInterceptorProviders } = args;
-  if ((size(clientInterceptors) > 0 && size(clientInterceptorProviders) > 0) ||
-    (size(callInterceptors) > 0 && size(callInterceptorProviders) > 0)) return undefined;
+  if (
+    (size(clientInterceptors) > 0 && size(clientInterceptorProviders) > 0) ||
+    (size(callInterceptors) > 0 && size(callInterceptorProviders) > 0)
+  )
+    return undefined;
   const callLevel = size(callInterceptors) > 0 || size(callInterceptorProviders) > 0;
-  const [interceptors, providers] = callLevel ? [callInterceptors, callInterceptorProviders] : [clientInterceptors, clientInterceptorProviders];
+  const [interceptors, providers] = callLevel
+    ? [callInterceptors, callInterceptorProviders]
+    : [clientInterceptors, clientInterceptorProviders];
   if (!Array.isArray(providers)) return undefined;
   const provided = providers.map((provider) => (provider as (definition: unknown) => unknown)(methodDefinition));
   return ([] as unknown[]).concat(interceptors, provided).filter(Boolean);
@@ -247,8 +289,12 @@ const isEmptyList = (list: unknown) => Array.isArray(list) && list.length === 0;
 
 /** The common case, told apart without building any list: no interceptor anywhere. */
 function hasNoInterceptors(args: InterceptorArguments): boolean {
-  return isEmptyList(args.clientInterceptors) && isEmptyList(args.clientInterceptorProviders) &&
-    isEmptyList(args.callInterceptors) && isEmptyList(args.callInterceptorProviders);
+  return (
+    isEmptyList(args.clientInterceptors) &&
+    isEmptyList(args.clientInterceptorProviders) &&
+    isEmptyList(args.callInterceptors) &&
+    isEmptyList(args.callInterceptorProviders)
+  );
 }
 
 type InterceptorsModule = Record<string, unknown> & { getInterceptingCall: (...args: unknown[]) => unknown };
@@ -257,7 +303,7 @@ type InterceptorsModule = Record<string, unknown> & { getInterceptingCall: (...a
 function asInterceptorsModule(exports: unknown): InterceptorsModule | undefined {
   const candidate = exports as Partial<InterceptorsModule> | null | undefined;
   return typeof candidate?.getInterceptingCall === 'function' && typeof candidate.InterceptingCall === 'function'
-    ? candidate as InterceptorsModule
+    ? (candidate as InterceptorsModule)
     : undefined;
 }
 
@@ -270,7 +316,8 @@ function interceptorsModuleOf(exports: unknown): InterceptorsModule | undefined 
   if (typeof InterceptingCall !== 'function') return undefined;
   for (const [filename, loaded] of loadedModules()) {
     const candidate = asInterceptorsModule(loaded);
-    if (filename.endsWith('client-interceptors.js') && candidate?.InterceptingCall === InterceptingCall) return candidate;
+    if (filename.endsWith('client-interceptors.js') && candidate?.InterceptingCall === InterceptingCall)
+      return candidate;
   }
   return undefined;
 }
@@ -281,16 +328,38 @@ function interceptorsModuleOf(exports: unknown): InterceptorsModule | undefined 
  * every two of them ({@link withGrpcScope}), passed as the call-level list.
  */
 function scopedGetInterceptingCall(original: () => CallMethod) {
-  return function getInterceptingCall(this: unknown, args: unknown, methodDefinition: unknown, options: unknown, channel: unknown) {
+  return function getInterceptingCall(
+    this: unknown,
+    args: unknown,
+    methodDefinition: unknown,
+    options: unknown,
+    channel: unknown,
+  ) {
     if (!sharedClientState().clientsPatched) return Reflect.apply(original(), this, arguments);
-    const interceptors = hasNoInterceptors(args as InterceptorArguments) ? [] : effectiveInterceptors(args as InterceptorArguments, methodDefinition);
+    const interceptors = hasNoInterceptors(args as InterceptorArguments)
+      ? []
+      : effectiveInterceptors(args as InterceptorArguments, methodDefinition);
     if (interceptors !== undefined && !interceptors.every(isOurs)) {
-      const scopedArgs = { ...(args as object), clientInterceptors: [], clientInterceptorProviders: [], callInterceptors: withGrpcScope(interceptors), callInterceptorProviders: [] };
+      const scopedArgs = {
+        ...(args as object),
+        clientInterceptors: [],
+        clientInterceptorProviders: [],
+        callInterceptors: withGrpcScope(interceptors),
+        callInterceptorProviders: [],
+      };
       // The first of ours in the list captures a scope of its own, never an enclosing call's.
-      return buildInScope(undefined, false, original(), this, [scopedArgs, ...Array.prototype.slice.call(arguments, 1)]);
+      return buildInScope(undefined, false, original(), this, [
+        scopedArgs,
+        ...Array.prototype.slice.call(arguments, 1),
+      ]);
     }
     const scope = new AsyncResource('GrpcCall');
-    return scopeCall(buildInScope(scope, true, original(), this, arguments), scope, true, interceptors?.length === 0 ? directMethods : hopMethods);
+    return scopeCall(
+      buildInScope(scope, true, original(), this, arguments),
+      scope,
+      true,
+      interceptors?.length === 0 ? directMethods : hopMethods,
+    );
   };
 }
 
@@ -306,7 +375,8 @@ function clientPrototypeOf(exports: unknown): Record<string, unknown> | undefine
  */
 function scopedWaitForReady(original: () => CallMethod) {
   return function waitForReady(this: unknown, deadline: unknown, callback: unknown) {
-    if (!sharedClientState().clientsPatched || typeof callback !== 'function') return Reflect.apply(original(), this, arguments);
+    if (!sharedClientState().clientsPatched || typeof callback !== 'function')
+      return Reflect.apply(original(), this, arguments);
     const scope = new AsyncResource('GrpcWaitForReady');
     let ended = false;
     const scoped = function (this: unknown, ...args: unknown[]) {
@@ -364,7 +434,12 @@ export const grpcJsIntegration: Integration = {
     return interceptors !== undefined || client !== undefined;
   },
   unpatchFile(file, exports) {
-    const holder = file === interceptorsFile ? asInterceptorsModule(exports) : file === clientFile ? clientPrototypeOf(exports) : undefined;
+    const holder =
+      file === interceptorsFile
+        ? asInterceptorsModule(exports)
+        : file === clientFile
+          ? clientPrototypeOf(exports)
+          : undefined;
     if (holder !== undefined) restoreMethods(holder);
   },
 };

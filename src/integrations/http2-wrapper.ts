@@ -1,13 +1,12 @@
 import { AsyncResource } from 'node:async_hooks';
 import type { ClientHttp2Stream } from 'node:http2';
 import { rebindStreamScope } from '../bind-stream.js';
+import { kScopedAgent } from '../symbols.js';
 import type { Integration } from './integration.js';
 import { replaceMethods, restoreMethods } from './method-slots.js';
 import { sharedClientState, whileScoping } from './shared-state.js';
-import { kScopedAgent } from '../symbols.js';
 
 type AgentRequest = (this: unknown, ...args: unknown[]) => Promise<ClientHttp2Stream>;
-
 
 /**
  * Runs `request` (http2-wrapper's `Agent#request`, which resolves with the stream once a session
@@ -23,15 +22,17 @@ function requestInScope(request: AgentRequest, agent: unknown, args: unknown[]):
     scope.emitDestroy();
     throw error;
   }
-  return pending.then((stream) => {
-    if (!rebindStreamScope(stream, scope)) scope.emitDestroy();
-    return stream;
-  }, (error: unknown) => {
-    scope.emitDestroy();
-    throw error;
-  });
+  return pending.then(
+    (stream) => {
+      if (!rebindStreamScope(stream, scope)) scope.emitDestroy();
+      return stream;
+    },
+    (error: unknown) => {
+      scope.emitDestroy();
+      throw error;
+    },
+  );
 }
-
 
 /**
  * Makes an http2-wrapper `Agent` (or got's `agent.http2`) run every event of its requests (the
@@ -51,10 +52,15 @@ export function scopeHttp2WrapperAgent<Agent extends object>(agent: Agent): Agen
   const target = agent as Record<string | symbol, unknown>;
   if (typeof target.request !== 'function' || target[kScopedAgent]) return agent;
   Object.defineProperty(target, kScopedAgent, { value: true });
-  replaceMethods(target, ['request'], (_, below) => function request(this: unknown) {
-    if (sharedClientState().scopingDepth > 0) return Reflect.apply(below(), this, arguments);
-    return requestInScope(below() as AgentRequest, this, Array.from(arguments));
-  });
+  replaceMethods(
+    target,
+    ['request'],
+    (_, below) =>
+      function request(this: unknown) {
+        if (sharedClientState().scopingDepth > 0) return Reflect.apply(below(), this, arguments);
+        return requestInScope(below() as AgentRequest, this, Array.from(arguments));
+      },
+  );
   return agent;
 }
 
@@ -70,10 +76,16 @@ function agentPrototypeOf(exports: unknown): Record<string, unknown> | undefined
 function patchAgent(exports: unknown): boolean {
   const prototype = agentPrototypeOf(exports);
   if (prototype === undefined) return false;
-  replaceMethods(prototype, ['request'], (_, below) => function request(this: unknown) {
-    if (!sharedClientState().clientsPatched || sharedClientState().scopingDepth > 0) return Reflect.apply(below(), this, arguments);
-    return requestInScope(below() as AgentRequest, this, Array.from(arguments));
-  });
+  replaceMethods(
+    prototype,
+    ['request'],
+    (_, below) =>
+      function request(this: unknown) {
+        if (!sharedClientState().clientsPatched || sharedClientState().scopingDepth > 0)
+          return Reflect.apply(below(), this, arguments);
+        return requestInScope(below() as AgentRequest, this, Array.from(arguments));
+      },
+  );
   return true;
 }
 

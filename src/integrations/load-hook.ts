@@ -3,14 +3,14 @@ import http2 from 'node:http2';
 import Module from 'node:module';
 import { join } from 'node:path';
 import { debug } from '../debug.js';
-import { replace, restore, type Replacement } from '../replace.js';
+import { type Replacement, replace, restore } from '../replace.js';
+import { kHookState } from '../symbols.js';
 import { grpcJsIntegration } from './grpc-js.js';
 import { http2WrapperIntegration } from './http2-wrapper.js';
-import { satisfies, type Integration } from './integration.js';
+import { type Integration, satisfies } from './integration.js';
 import { loadedModules } from './module-cache.js';
 import { sharedClientState } from './shared-state.js';
 import { undiciIntegration } from './undici.js';
-import { kHookState } from '../symbols.js';
 
 /** Every client the register patch makes right. */
 export const integrations: readonly Integration[] = [grpcJsIntegration, http2WrapperIntegration, undiciIntegration];
@@ -52,13 +52,23 @@ export interface PatchedClient {
 
 type Load = (this: unknown, request: unknown, ...rest: unknown[]) => unknown;
 type Compile = (this: unknown, module: unknown, filename: unknown, ...rest: unknown[]) => unknown;
-interface ModuleInternals { _load?: Load; _extensions?: Record<string, Compile | undefined> }
+interface ModuleInternals {
+  _load?: Load;
+  _extensions?: Record<string, Compile | undefined>;
+}
 const moduleInternals = Module as unknown as ModuleInternals;
 
 /** A copy patched through its main entry's exports: which library, and where it is. */
-interface KnownCopy { integration: Integration; copy: PatchedClient }
+interface KnownCopy {
+  integration: Integration;
+  copy: PatchedClient;
+}
 /** One file of a copy patched as it loaded (see `installCompileHook`). */
-interface KnownFile { integration: Integration; file: string; folder: string }
+interface KnownFile {
+  integration: Integration;
+  file: string;
+  folder: string;
+}
 
 /** Shared on `node:http2` by both module copies of this package, like the http2 patch state. */
 interface HookState {
@@ -79,14 +89,19 @@ interface HookState {
   patched: Map<string | object, PatchedClient>;
 }
 
-
 function hookState(): HookState {
   const holder = http2 as unknown as { [kHookState]?: HookState };
   let state = holder[kHookState];
   if (state === undefined) {
     state = {
-      active: false, load: undefined, compile: undefined, copies: new Map(), files: new Map(),
-      skipped: new WeakSet(), folders: new Map(), patched: new Map(),
+      active: false,
+      load: undefined,
+      compile: undefined,
+      copies: new Map(),
+      files: new Map(),
+      skipped: new WeakSet(),
+      folders: new Map(),
+      patched: new Map(),
     };
     Object.defineProperty(holder, kHookState, { value: state });
   }
@@ -98,11 +113,19 @@ function hookState(): HookState {
  * subpath (`undici/index.js`, how Bun's built-in `undici` is stepped around), with or without
  * `.js`; or (from ESM, and in the module cache) its path.
  */
-const entryRequests = new Map(integrations.map((integration) => {
-  const subpath = `${integration.name}/${integration.entry}`;
-  const posix = `/node_modules/${subpath}`;
-  return [integration, { names: [integration.name, subpath, subpath.replace(/\.js$/, '')], suffixes: [posix, posix.replaceAll('/', '\\')] }] as const;
-}));
+const entryRequests = new Map(
+  integrations.map((integration) => {
+    const subpath = `${integration.name}/${integration.entry}`;
+    const posix = `/node_modules/${subpath}`;
+    return [
+      integration,
+      {
+        names: [integration.name, subpath, subpath.replace(/\.js$/, '')],
+        suffixes: [posix, posix.replaceAll('/', '\\')],
+      },
+    ] as const;
+  }),
+);
 
 /** The integration whose main entry `request` names, judged by the string alone. */
 function integrationFor(request: string): Integration | undefined {
@@ -113,8 +136,9 @@ function integrationFor(request: string): Integration | undefined {
 }
 
 /** Each integration's package folder below `node_modules`, with `/` and with `\\`. */
-const packagePrefixes = integrations.map((integration) =>
-  [integration, `${integration.name}/`, `${integration.name.replace('/', '\\')}\\`] as const);
+const packagePrefixes = integrations.map(
+  (integration) => [integration, `${integration.name}/`, `${integration.name.replace('/', '\\')}\\`] as const,
+);
 
 /**
  * The integration whose package holds the file at `filename` (an absolute path), the package
@@ -133,10 +157,15 @@ function packageFileOf(filename: string): KnownFile | undefined {
   return undefined;
 }
 
-const describeCopy = ({ name, version, path }: PatchedClient) => `${name} ${version ?? '(version unknown)'} at ${path ?? '(path unknown)'}`;
+const describeCopy = ({ name, version, path }: PatchedClient) =>
+  `${name} ${version ?? '(version unknown)'} at ${path ?? '(path unknown)'}`;
 
 /** The copy in `folder`, judged once by the version its package.json states; said under NODE_DEBUG if out of range. */
-function judgeFolder(state: HookState, integration: Integration, folder: string): { inRange: boolean; copy: PatchedClient } {
+function judgeFolder(
+  state: HookState,
+  integration: Integration,
+  folder: string,
+): { inRange: boolean; copy: PatchedClient } {
   let judged = state.folders.get(folder);
   if (judged === undefined) {
     let version: string | undefined;
@@ -148,7 +177,8 @@ function judgeFolder(state: HookState, integration: Integration, folder: string)
     const copy = Object.freeze({ name: integration.name, version, path: folder });
     judged = { inRange: version === undefined || satisfies(version, integration.versions), copy };
     state.folders.set(folder, judged);
-    if (!judged.inRange) debug('left alone %s: outside the supported range %s', describeCopy(copy), integration.versions);
+    if (!judged.inRange)
+      debug('left alone %s: outside the supported range %s', describeCopy(copy), integration.versions);
   }
   return judged;
 }
@@ -171,7 +201,10 @@ function patchCopy(state: HookState, integration: Integration, exports: unknown,
   let known = state.copies.get(exports);
   if (known === undefined) {
     const path = folder ?? locate(integration, exports);
-    const judged = path === undefined ? { inRange: true, copy: Object.freeze({ name: integration.name, version: undefined, path }) } : judgeFolder(state, integration, path);
+    const judged =
+      path === undefined
+        ? { inRange: true, copy: Object.freeze({ name: integration.name, version: undefined, path }) }
+        : judgeFolder(state, integration, path);
     if (!judged.inRange) {
       state.skipped.add(exports);
       return;
@@ -205,7 +238,8 @@ function patchFile(state: HookState, { integration, folder, file }: KnownFile, e
 /** Where a loaded copy (its main entry's exports) lives, or undefined where the module cache does not say. */
 function locate(integration: Integration, exports: object): string | undefined {
   for (const [filename, loaded] of loadedModules()) {
-    if (loaded === exports && integrationFor(filename) === integration) return filename.slice(0, filename.length - integration.entry.length - 1);
+    if (loaded === exports && integrationFor(filename) === integration)
+      return filename.slice(0, filename.length - integration.entry.length - 1);
   }
   return undefined;
 }
@@ -217,14 +251,19 @@ function locate(integration: Integration, exports: object): string | undefined {
  */
 function installLoadHook(state: HookState): void {
   if (typeof moduleInternals._load !== 'function' || state.load !== undefined) return;
-  state.load = replace(Module, '_load', (below: () => Load) => function load(this: unknown, request: unknown) {
-    const exports = Reflect.apply(below(), this, arguments);
-    if (state.active && typeof request === 'string') {
-      const integration = integrationFor(request);
-      if (integration !== undefined) patchCopy(state, integration, exports);
-    }
-    return exports;
-  });
+  state.load = replace(
+    Module,
+    '_load',
+    (below: () => Load) =>
+      function load(this: unknown, request: unknown) {
+        const exports = Reflect.apply(below(), this, arguments);
+        if (state.active && typeof request === 'string') {
+          const integration = integrationFor(request);
+          if (integration !== undefined) patchCopy(state, integration, exports);
+        }
+        return exports;
+      },
+  );
 }
 
 /**
@@ -245,20 +284,33 @@ function installLoadHook(state: HookState): void {
  */
 function installCompileHook(state: HookState): void {
   const extensions = moduleInternals._extensions;
-  if (typeof process.versions.bun !== 'string' || typeof extensions?.['.js'] !== 'function' || state.compile !== undefined) return;
-  state.compile = replace(extensions, '.js', (below: () => Compile) => function compile(this: unknown, module: unknown, filename: unknown) {
-    const result = Reflect.apply(below(), this, arguments);
-    const found = state.active && typeof filename === 'string' ? packageFileOf(filename) : undefined;
-    if (found !== undefined) {
-      const exports = (module as { exports?: unknown } | null)?.exports;
-      if (found.file === found.integration.entry) patchCopy(state, found.integration, exports, found.folder);
-      else patchFile(state, found, exports);
-    }
-    return result;
-  });
+  if (
+    typeof process.versions.bun !== 'string' ||
+    typeof extensions?.['.js'] !== 'function' ||
+    state.compile !== undefined
+  )
+    return;
+  state.compile = replace(
+    extensions,
+    '.js',
+    (below: () => Compile) =>
+      function compile(this: unknown, module: unknown, filename: unknown) {
+        const result = Reflect.apply(below(), this, arguments);
+        const found = state.active && typeof filename === 'string' ? packageFileOf(filename) : undefined;
+        if (found !== undefined) {
+          const exports = (module as { exports?: unknown } | null)?.exports;
+          if (found.file === found.integration.entry) patchCopy(state, found.integration, exports, found.folder);
+          else patchFile(state, found, exports);
+        }
+        return result;
+      },
+  );
 }
 
-/** Copies loaded before the patch, found in the CommonJS module cache by their entry's path, and every one patched before. */
+/**
+ * Copies loaded before the patch, found in the CommonJS module cache by their entry's path, and
+ * every one patched before.
+ */
 function patchLoadedCopies(state: HookState): void {
   for (const [filename, exports] of loadedModules()) {
     const integration = integrationFor(filename);

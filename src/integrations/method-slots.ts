@@ -1,4 +1,4 @@
-import { replace, restore, type Replacement } from '../replace.js';
+import { type Replacement, replace, restore } from '../replace.js';
 import { kSlots } from '../symbols.js';
 
 type Method = (this: unknown, ...args: unknown[]) => unknown;
@@ -15,7 +15,11 @@ const ownSlots = (target: Patchable): Replacement[] => (Object.hasOwn(target, kS
  * Installs `wrap` over each of `methods` on `holder` that is not ours already: a second patch
  * after an unpatch that could not take ours off (someone wrapped on top) installs nothing twice.
  */
-export function replaceMethods(holder: Record<PropertyKey, unknown>, methods: readonly PropertyKey[], wrap: (method: PropertyKey, below: () => Method) => Method): void {
+export function replaceMethods(
+  holder: Record<PropertyKey, unknown>,
+  methods: readonly PropertyKey[],
+  wrap: (method: PropertyKey, below: () => Method) => Method,
+): void {
   const target = holder as Patchable;
   const slots = ownSlots(target);
   for (const method of methods) {

@@ -1,21 +1,39 @@
 import { AsyncResource } from 'node:async_hooks';
 import { join } from 'node:path';
+import { kUndiciOwnsScope, kUndiciScope, kUndiciTarget } from '../symbols.js';
 import type { Integration } from './integration.js';
 import { replaceMethods, restoreMethods } from './method-slots.js';
 import { loadedModule, loadedModules } from './module-cache.js';
 import { sharedClientState } from './shared-state.js';
-import { kUndiciOwnsScope, kUndiciScope, kUndiciTarget } from '../symbols.js';
 
 /** Every callback of an undici dispatch handler: undici 6's and 7's legacy set, and undici 7's own. */
 const handlerMethods = [
-  'onConnect', 'onHeaders', 'onData', 'onComplete', 'onError', 'onUpgrade',
-  'onBodySent', 'onRequestSent', 'onResponseStarted',
-  'onRequestStart', 'onRequestUpgrade', 'onResponseStart', 'onResponseData', 'onResponseEnd', 'onResponseError',
+  'onConnect',
+  'onHeaders',
+  'onData',
+  'onComplete',
+  'onError',
+  'onUpgrade',
+  'onBodySent',
+  'onRequestSent',
+  'onResponseStarted',
+  'onRequestStart',
+  'onRequestUpgrade',
+  'onResponseStart',
+  'onResponseData',
+  'onResponseEnd',
+  'onResponseError',
 ] as const;
 
 /** After these a handler hears nothing more, so the scope ends. */
-const lastCallbacks = new Set<string>(['onComplete', 'onError', 'onUpgrade', 'onRequestUpgrade', 'onResponseEnd', 'onResponseError']);
-
+const lastCallbacks = new Set<string>([
+  'onComplete',
+  'onError',
+  'onUpgrade',
+  'onRequestUpgrade',
+  'onResponseEnd',
+  'onResponseError',
+]);
 
 interface ScopedHandler {
   [kUndiciTarget]: Record<string, unknown>;
@@ -93,8 +111,14 @@ type Dispatch<Options, H> = (options: Options, handler: H) => boolean;
  * captures the scope, in the caller's context; a hop inside the same synchronous `dispatch()`
  * joins it, and a handler that is already ours passes as it is (an interceptor that queued it).
  */
-function dispatchInScope<Options, H>(dispatch: Dispatch<Options, H>, thisArg: unknown, options: Options, handler: H): boolean {
-  if (typeof handler !== 'object' || handler === null || isScoped(handler)) return Reflect.apply(dispatch, thisArg, [options, handler]) as boolean;
+function dispatchInScope<Options, H>(
+  dispatch: Dispatch<Options, H>,
+  thisArg: unknown,
+  options: Options,
+  handler: H,
+): boolean {
+  if (typeof handler !== 'object' || handler === null || isScoped(handler))
+    return Reflect.apply(dispatch, thisArg, [options, handler]) as boolean;
   const shared = sharedClientState();
   const outer = shared.undiciScope;
   const scope = outer ?? new AsyncResource('UndiciRequest');
@@ -153,9 +177,21 @@ export function composeInScope<Interceptor>(interceptors: readonly Interceptor[]
 }
 
 /** The exported dispatchers a user dispatches through; whichever comes first scopes the handler. */
-const dispatcherClasses = ['Client', 'Pool', 'BalancedPool', 'Agent', 'ProxyAgent', 'EnvHttpProxyAgent', 'RetryAgent', 'H2CClient'];
+const dispatcherClasses = [
+  'Client',
+  'Pool',
+  'BalancedPool',
+  'Agent',
+  'ProxyAgent',
+  'EnvHttpProxyAgent',
+  'RetryAgent',
+  'H2CClient',
+];
 
 type Holder = Record<string, unknown>;
+/** Any function, called only through `Reflect.apply` or `new`. */
+// biome-ignore lint/complexity/noBannedTypes: undici's dispatch and classes are only passed on, never typed here.
+type AnyFunction = Function;
 
 function dispatcherPrototypes(exports: unknown): Holder[] {
   const library = exports as Record<string, { prototype?: Holder } | undefined>;
@@ -169,7 +205,7 @@ function dispatcherPrototypes(exports: unknown): Holder[] {
  * wraps a controller-style handler in one before queuing it, so a handler of that class has
  * already passed a `dispatch()` of ours (a Pool or Agent queue hands it to a Client later).
  */
-function unwrapHandlerOf(exports: unknown): Function | undefined {
+function unwrapHandlerOf(exports: unknown): AnyFunction | undefined {
   const Dispatcher = (exports as { Dispatcher?: unknown }).Dispatcher;
   const modules = new Map(loadedModules());
   for (const [filename, loaded] of modules) {
@@ -187,7 +223,7 @@ function unwrapHandlerOf(exports: unknown): Function | undefined {
  */
 let passingOn = 0;
 
-function passOn(dispatch: Function, thisArg: unknown, args: ArrayLike<unknown>): unknown {
+function passOn(dispatch: AnyFunction, thisArg: unknown, args: ArrayLike<unknown>): unknown {
   passingOn++;
   try {
     return Reflect.apply(dispatch, thisArg, args);
@@ -198,7 +234,11 @@ function passOn(dispatch: Function, thisArg: unknown, args: ArrayLike<unknown>):
 
 /** undici's internal `kDispatch` symbol (`Symbol('dispatch')`), as the prototype chain of `prototype` has it. */
 function internalDispatchKey(prototype: Holder): symbol | undefined {
-  for (let holder: object | null = prototype; holder !== null; holder = Object.getPrototypeOf(holder) as object | null) {
+  for (
+    let holder: object | null = prototype;
+    holder !== null;
+    holder = Object.getPrototypeOf(holder) as object | null
+  ) {
     const key = Object.getOwnPropertySymbols(holder).find((symbol) => symbol.description === 'dispatch');
     if (key !== undefined) return key;
   }
@@ -214,30 +254,47 @@ function internalDispatchKey(prototype: Holder): symbol | undefined {
  * composed before `patchClients()` reaches ours only there. It scopes only what no dispatch of
  * ours is passing on, which costs a request that passed ours a counter and a few checks.
  */
-function patchDispatch(prototype: Holder, UnwrapHandler: Function | undefined): void {
-  replaceMethods(prototype, ['dispatch'], (_, below) => function dispatch(this: unknown, options: unknown, handler: unknown) {
-    if (!sharedClientState().clientsPatched) return Reflect.apply(below(), this, arguments);
-    if ((UnwrapHandler !== undefined && handler instanceof UnwrapHandler) || isScoped(handler)) return passOn(below(), this, arguments);
-    return dispatchInScope(below() as Dispatch<unknown, unknown>, this, options, handler);
-  });
+function patchDispatch(prototype: Holder, UnwrapHandler: AnyFunction | undefined): void {
+  replaceMethods(
+    prototype,
+    ['dispatch'],
+    (_, below) =>
+      function dispatch(this: unknown, options: unknown, handler: unknown) {
+        if (!sharedClientState().clientsPatched) return Reflect.apply(below(), this, arguments);
+        if ((UnwrapHandler !== undefined && handler instanceof UnwrapHandler) || isScoped(handler))
+          return passOn(below(), this, arguments);
+        return dispatchInScope(below() as Dispatch<unknown, unknown>, this, options, handler);
+      },
+  );
   const kDispatch = internalDispatchKey(prototype);
   if (kDispatch === undefined) return;
-  replaceMethods(prototype, [kDispatch], (_, below) => function internalDispatch(this: unknown, options: unknown, handler: unknown) {
-    const shared = sharedClientState();
-    if (!shared.clientsPatched || passingOn > 0 || shared.undiciScope !== undefined) return Reflect.apply(below(), this, arguments);
-    return dispatchInScope(below() as Dispatch<unknown, unknown>, this, options, handler);
-  });
+  replaceMethods(
+    prototype,
+    [kDispatch],
+    (_, below) =>
+      function internalDispatch(this: unknown, options: unknown, handler: unknown) {
+        const shared = sharedClientState();
+        if (!shared.clientsPatched || passingOn > 0 || shared.undiciScope !== undefined)
+          return Reflect.apply(below(), this, arguments);
+        return dispatchInScope(below() as Dispatch<unknown, unknown>, this, options, handler);
+      },
+  );
 }
 
 /** Register's `Dispatcher.prototype.compose`: a hop of ours between every two interceptors. */
 function patchCompose(dispatcherPrototype: Holder | undefined): boolean {
   if (typeof dispatcherPrototype?.compose !== 'function') return false;
-  replaceMethods(dispatcherPrototype, ['compose'], (_, below) => function compose(this: unknown, ...args: unknown[]) {
-    if (!sharedClientState().clientsPatched) return Reflect.apply(below(), this, args);
-    // undici takes a list or the interceptors as arguments; a list it would reject is passed on as it is.
-    const interceptors = Array.isArray(args[0]) ? args[0] : args;
-    return Reflect.apply(below(), this, [composeInScope(interceptors)]);
-  });
+  replaceMethods(
+    dispatcherPrototype,
+    ['compose'],
+    (_, below) =>
+      function compose(this: unknown, ...args: unknown[]) {
+        if (!sharedClientState().clientsPatched) return Reflect.apply(below(), this, args);
+        // undici takes a list or the interceptors as arguments; a list it would reject is passed on as it is.
+        const interceptors = Array.isArray(args[0]) ? args[0] : args;
+        return Reflect.apply(below(), this, [composeInScope(interceptors)]);
+      },
+  );
   return true;
 }
 
@@ -245,10 +302,19 @@ function patchCompose(dispatcherPrototype: Holder | undefined): boolean {
  * The files that define the classes register patches, by name below `lib/` (undici 6.0–6.8) or
  * `lib/dispatcher/` (later), and the class each exports as `module.exports`.
  */
-const classFiles = new Map(Object.entries({
-  client: 'Client', pool: 'Pool', 'balanced-pool': 'BalancedPool', agent: 'Agent', 'proxy-agent': 'ProxyAgent',
-  'env-http-proxy-agent': 'EnvHttpProxyAgent', 'retry-agent': 'RetryAgent', 'h2c-client': 'H2CClient', dispatcher: 'Dispatcher',
-}));
+const classFiles = new Map(
+  Object.entries({
+    client: 'Client',
+    pool: 'Pool',
+    'balanced-pool': 'BalancedPool',
+    agent: 'Agent',
+    'proxy-agent': 'ProxyAgent',
+    'env-http-proxy-agent': 'EnvHttpProxyAgent',
+    'retry-agent': 'RetryAgent',
+    'h2c-client': 'H2CClient',
+    dispatcher: 'Dispatcher',
+  }),
+);
 
 const classNames = new Set(classFiles.values());
 

@@ -16,7 +16,10 @@ const config = JSON.parse(process.argv[process.argv.length - 1]);
 const ROUND_TIMEOUT_MS = 120_000;
 const startedAt = performance.now();
 // Whatever happens, this process ends: run.mjs kills it too, but a stray one must not linger.
-setTimeout(() => { console.error('client: overall deadline passed, exiting'); process.exit(4); }, config.hardLimitMs).unref();
+setTimeout(() => {
+  console.error('client: overall deadline passed, exiting');
+  process.exit(4);
+}, config.hardLimitMs).unref();
 
 /** Variant name → opens a session the way that variant would. */
 const allVariants = {
@@ -31,8 +34,12 @@ for (const [name, file] of Object.entries(config.extras ?? {})) {
   const other = await import(pathToFileURL(file).href);
   allVariants[name] = (origin) => other.connect(origin, sessionOptions);
 }
-const variants = Object.fromEntries(Object.entries(allVariants)
-  .filter(([name]) => !config.variants || name === 'native' || config.variants.includes(name) || name in (config.extras ?? {})));
+const variants = Object.fromEntries(
+  Object.entries(allVariants).filter(
+    ([name]) =>
+      !config.variants || name === 'native' || config.variants.includes(name) || name in (config.extras ?? {}),
+  ),
+);
 
 /** Opens one connected session per variant. */
 async function openSessions(names) {
@@ -41,8 +48,12 @@ async function openSessions(names) {
   return sessions;
 }
 
-const closeAll = (sessions) => Promise.all(Object.values(sessions).map((session) =>
-  withTimeout(new Promise((resolve) => session.close(resolve)), 10_000, 'closing a session')));
+const closeAll = (sessions) =>
+  Promise.all(
+    Object.values(sessions).map((session) =>
+      withTimeout(new Promise((resolve) => session.close(resolve)), 10_000, 'closing a session'),
+    ),
+  );
 
 /** What a process-variant workload runs on: its client, opened the way `config.variant` says. */
 async function openProcessVariant(workload) {
@@ -58,7 +69,8 @@ const rotate = (list, r) => list.map((_, i) => list[(i + r) % list.length]);
  * over two slices then weighs on every variant alike, and no variant always goes first.
  */
 const sliceOrder = (list, r, k) => (k % 2 === 0 ? rotate(list, r) : rotate(list, r).reverse());
-const fmt = (run) => `${run.cpuMs.toFixed(0)}/${run.threadCpuMs === null ? '' : `${run.threadCpuMs.toFixed(0)}/`}${run.wallMs.toFixed(0)}`;
+const fmt = (run) =>
+  `${run.cpuMs.toFixed(0)}/${run.threadCpuMs === null ? '' : `${run.threadCpuMs.toFixed(0)}/`}${run.wallMs.toFixed(0)}`;
 
 /**
  * One round: a session per variant, then the timed slices, alternating between variants so the
@@ -68,10 +80,16 @@ const fmt = (run) => `${run.cpuMs.toFixed(0)}/${run.threadCpuMs === null ? '' : 
  */
 async function round(workload, names, size, r, tag) {
   const sessions = await openSessions(names);
-  const totals = Object.fromEntries(names.map((name) => [name, { cpuMs: 0, threadCpuMs: null, wallMs: 0, wrong: 0, sliceCpuMs: [] }]));
+  const totals = Object.fromEntries(
+    names.map((name) => [name, { cpuMs: 0, threadCpuMs: null, wallMs: 0, wrong: 0, sliceCpuMs: [] }]),
+  );
   for (let k = 0; k < workload.slices; k++) {
     for (const name of sliceOrder(names, r, k)) {
-      const slice = await withTimeout(measure(workload.run(sessions[name], size, `${tag}-${k}-${name}`)), ROUND_TIMEOUT_MS, tag);
+      const slice = await withTimeout(
+        measure(workload.run(sessions[name], size, `${tag}-${k}-${name}`)),
+        ROUND_TIMEOUT_MS,
+        tag,
+      );
       const total = totals[name];
       total.cpuMs += slice.cpuMs;
       if (slice.threadCpuMs !== null) total.threadCpuMs = (total.threadCpuMs ?? 0) + slice.threadCpuMs;
@@ -89,7 +107,11 @@ async function liveHeap(workload, name, size, tag) {
   const sessions = await openSessions([name]);
   await settleGc();
   const before = heapUsed();
-  const { liveHeap: peak } = await withTimeout(measure(workload.run(sessions[name], size, tag, true)), ROUND_TIMEOUT_MS, tag);
+  const { liveHeap: peak } = await withTimeout(
+    measure(workload.run(sessions[name], size, tag, true)),
+    ROUND_TIMEOUT_MS,
+    tag,
+  );
   await closeAll(sessions);
   return peak - before;
 }
@@ -107,14 +129,17 @@ async function benchWorkload(id, names) {
       break;
     }
     rounds.push(await round(workload, names, size, r, `${id}-${r}`));
-    console.error(`${id} ${r + 1}/${planned} cpu/wall ms: ${names.map((name) => `${name} ${fmt(rounds[r][name])}`).join(', ')}`);
+    console.error(
+      `${id} ${r + 1}/${planned} cpu/wall ms: ${names.map((name) => `${name} ${fmt(rounds[r][name])}`).join(', ')}`,
+    );
   }
   const out = { label: workload.label(size), size, slices: workload.slices, rounds };
   if (workload.measuresHeap) {
     out.liveHeap = {};
     for (const name of names) {
       out.liveHeap[name] = [];
-      for (let i = 0; i < config.heapRuns; i++) out.liveHeap[name].push(await liveHeap(workload, name, size, `${id}-heap-${i}-${name}`));
+      for (let i = 0; i < config.heapRuns; i++)
+        out.liveHeap[name].push(await liveHeap(workload, name, size, `${id}-heap-${i}-${name}`));
     }
   }
   return out;
@@ -137,7 +162,8 @@ async function slices() {
   const workload = workloads[config.workload];
   const size = config.quick ? workload.quick : workload.full;
   const client = await openProcessVariant(workload);
-  for (let k = 0; k < workload.slices; k++) await withTimeout(measure(workload.run(client, size, `warm-${k}`)), ROUND_TIMEOUT_MS, 'warm-up');
+  for (let k = 0; k < workload.slices; k++)
+    await withTimeout(measure(workload.run(client, size, `warm-${k}`)), ROUND_TIMEOUT_MS, 'warm-up');
   console.log('@@READY');
   let buffered = '';
   for await (const chunk of process.stdin) {
@@ -150,7 +176,11 @@ async function slices() {
         await withTimeout(client.close(), 10_000, 'closing the client');
         return { variant: config.variant, workload: config.workload, size };
       }
-      const { cpuMs, threadCpuMs, wallMs, wrong } = await withTimeout(measure(workload.run(client, size, command)), ROUND_TIMEOUT_MS, command);
+      const { cpuMs, threadCpuMs, wallMs, wrong } = await withTimeout(
+        measure(workload.run(client, size, command)),
+        ROUND_TIMEOUT_MS,
+        command,
+      );
       console.log(`@@SLICE ${JSON.stringify({ cpuMs, threadCpuMs, wallMs, wrong })}`);
     }
   }
@@ -167,7 +197,11 @@ async function instructions() {
   const target = workload.processVariants
     ? await openProcessVariant(workload)
     : await connected(allVariants[config.variant](config.origin));
-  const { wrong } = await withTimeout(measure(workload.run(target, config.size, 'instructions')), config.hardLimitMs, 'instructions');
+  const { wrong } = await withTimeout(
+    measure(workload.run(target, config.size, 'instructions')),
+    config.hardLimitMs,
+    'instructions',
+  );
   if (workload.processVariants) await target.close();
   else await closeAll({ target });
   return { variant: config.variant, workload: config.workload, size: config.size, wrong };

@@ -13,15 +13,28 @@ export const grpcUnaryPath = '/bench.Echo/Unary';
 /** A grpc-js client of the bench server at `origin`, resolved once its channel is ready. */
 export async function openGrpcClient(origin) {
   const grpc = require('@grpc/grpc-js');
-  const Echo = grpc.makeGenericClientConstructor({
-    Unary: {
-      path: grpcUnaryPath, requestStream: false, responseStream: false, originalName: 'Unary',
-      requestSerialize: identity, requestDeserialize: identity, responseSerialize: identity, responseDeserialize: identity,
+  const Echo = grpc.makeGenericClientConstructor(
+    {
+      Unary: {
+        path: grpcUnaryPath,
+        requestStream: false,
+        responseStream: false,
+        originalName: 'Unary',
+        requestSerialize: identity,
+        requestDeserialize: identity,
+        responseSerialize: identity,
+        responseDeserialize: identity,
+      },
     },
-  }, 'Echo');
+    'Echo',
+  );
   // A subchannel of its own: grpc-js otherwise shares one process-wide by address.
-  const client = new Echo(new URL(origin).host, grpc.credentials.createInsecure(), { 'grpc.use_local_subchannel_pool': 1 });
-  await new Promise((resolve, reject) => client.waitForReady(Date.now() + 10_000, (error) => (error ? reject(error) : resolve())));
+  const client = new Echo(new URL(origin).host, grpc.credentials.createInsecure(), {
+    'grpc.use_local_subchannel_pool': 1,
+  });
+  await new Promise((resolve, reject) =>
+    client.waitForReady(Date.now() + 10_000, (error) => (error ? reject(error) : resolve())),
+  );
   return { client, close: async () => client.close() };
 }
 
@@ -33,23 +46,26 @@ const payload = Buffer.alloc(1024, 'q');
  * that saw another).
  */
 export function grpcUnaryLoop({ client }, total, concurrency) {
-  return () => new Promise((resolve, reject) => {
-    let started = 0;
-    let finished = 0;
-    let wrong = 0;
-    const start = (store) => {
-      const call = client.Unary(payload, (error) => {
-        if (error) return reject(error);
-        if (als.getStore() !== store) wrong++;
-        if (++finished === total) resolve({ wrong });
-        else if (started < total) issue();
-      });
-      call.on('status', () => { if (als.getStore() !== store) wrong++; });
-    };
-    const issue = () => {
-      const store = { id: started++ };
-      als.run(store, start, store);
-    };
-    for (let i = 0; i < concurrency && started < total; i++) issue();
-  });
+  return () =>
+    new Promise((resolve, reject) => {
+      let started = 0;
+      let finished = 0;
+      let wrong = 0;
+      const start = (store) => {
+        const call = client.Unary(payload, (error) => {
+          if (error) return reject(error);
+          if (als.getStore() !== store) wrong++;
+          if (++finished === total) resolve({ wrong });
+          else if (started < total) issue();
+        });
+        call.on('status', () => {
+          if (als.getStore() !== store) wrong++;
+        });
+      };
+      const issue = () => {
+        const store = { id: started++ };
+        als.run(store, start, store);
+      };
+      for (let i = 0; i < concurrency && started < total; i++) issue();
+    });
 }

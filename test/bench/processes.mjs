@@ -21,14 +21,21 @@ const MIN = 60_000;
  * `--predictable`). They change what is counted (less GC work than a default heap does): the
  * count is a repeatable measure of what the code executes, the CPU columns are the real cost.
  */
-export const instructionV8Flags = ['--predictable', '--min-semi-space-size=64', '--max-semi-space-size=64', '--initial-old-space-size=512'];
+export const instructionV8Flags = [
+  '--predictable',
+  '--min-semi-space-size=64',
+  '--max-semi-space-size=64',
+  '--initial-old-space-size=512',
+];
 
 // Client and server on different CPUs: on two cores, they otherwise take turns on one while
 // the other idles, and the client's CPU time moves with how the scheduler places them.
 const cpus = os.cpus().length;
 let pinned = cpus >= 2 && spawnSync('taskset', ['-V']).status === 0;
 export const pinning = {
-  disable() { pinned = false; },
+  disable() {
+    pinned = false;
+  },
   describe: () => (pinned ? `client on CPU 0, server on CPU ${cpus - 1}` : 'no'),
 };
 const pin = (cpu, command) => (pinned ? ['taskset', ['-c', String(cpu), ...command]] : [command[0], command.slice(1)]);
@@ -56,7 +63,13 @@ function startClient(runtime, config, limitMs, options) {
   // Cachegrind says which cache it would simulate even with --cache-sim=no and -q.
   const noise = /^--\d+-- warning: L3 cache found, using its data for the LL simulation\.\n/gm;
   const tag = `[${runtime.id}${config.variant && config.mode !== 'bench' ? ` ${config.variant}` : ''}] `;
-  child.stderr.on('data', (chunk) => process.stderr.write(String(chunk).replace(noise, '').replace(/^(?=.)/gm, tag)));
+  child.stderr.on('data', (chunk) =>
+    process.stderr.write(
+      String(chunk)
+        .replace(noise, '')
+        .replace(/^(?=.)/gm, tag),
+    ),
+  );
   return child;
 }
 
@@ -65,13 +78,19 @@ export function runClient(runtime, config, limitMs, options) {
   const child = startClient(runtime, config, limitMs, options);
   child.stdin.end();
   let stdout = '';
-  child.stdout.on('data', (chunk) => { stdout += chunk; });
+  child.stdout.on('data', (chunk) => {
+    stdout += chunk;
+  });
   return new Promise((resolvePromise, reject) => {
     child.on('error', reject);
     child.on('close', (code, signal) => {
       const line = stdout.split('\n').find((l) => l.startsWith('@@RESULT '));
       if (code === 0 && line) return resolvePromise(JSON.parse(line.slice('@@RESULT '.length)));
-      reject(new Error(`${runtime.id} client (${config.mode}${config.variant ? ` ${config.variant}` : ''}) exited with ${signal ?? code}`));
+      reject(
+        new Error(
+          `${runtime.id} client (${config.mode}${config.variant ? ` ${config.variant}` : ''}) exited with ${signal ?? code}`,
+        ),
+      );
     });
   });
 }
@@ -83,8 +102,11 @@ export function runClient(runtime, config, limitMs, options) {
 export async function startSliceClient(runtime, config, limitMs, options) {
   const child = startClient(runtime, { ...config, mode: 'slices' }, limitMs, options);
   const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
-  const exited = new Promise((_, reject) => child.on('close', (code, signal) =>
-    reject(new Error(`${runtime.id} client (slices ${config.variant}) exited with ${signal ?? code}`))));
+  const exited = new Promise((_, reject) =>
+    child.on('close', (code, signal) =>
+      reject(new Error(`${runtime.id} client (slices ${config.variant}) exited with ${signal ?? code}`)),
+    ),
+  );
   exited.catch(() => {});
   const next = async (prefix) => {
     for (;;) {
@@ -109,13 +131,26 @@ export async function startSliceClient(runtime, config, limitMs, options) {
 /** Forks the server on this Node; it exits by itself when this process goes away. */
 export async function startServer() {
   const [execPath, execArgv] = pin(cpus - 1, [process.execPath]);
-  const server = fork(join(here, 'server.mjs'), [], { execPath, execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const server = fork(join(here, 'server.mjs'), [], {
+    execPath,
+    execArgv,
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   const message = await new Promise((resolvePromise, reject) => {
     const timer = setTimeout(() => reject(new Error('server did not start')), 10_000);
-    server.once('message', (m) => { clearTimeout(timer); resolvePromise(m); });
+    server.once('message', (m) => {
+      clearTimeout(timer);
+      resolvePromise(m);
+    });
     server.once('exit', (code) => reject(new Error(`server exited with ${code}`)));
   });
-  return { origin: message.origin, stop: () => { server.disconnect(); server.kill(); } };
+  return {
+    origin: message.origin,
+    stop: () => {
+      server.disconnect();
+      server.kill();
+    },
+  };
 }
 
 /**
@@ -127,7 +162,11 @@ export async function countInstructions(runtime, config, preload) {
   const out = join(os.tmpdir(), `bench-cachegrind-${process.pid}-${Date.now()}.out`);
   const wrapper = ['valgrind', '--tool=cachegrind', '--cache-sim=no', '-q', `--cachegrind-out-file=${out}`];
   try {
-    const result = await runClient(runtime, { ...config, mode: 'instructions' }, 20 * MIN, { wrapper, v8Flags: instructionV8Flags, preload });
+    const result = await runClient(runtime, { ...config, mode: 'instructions' }, 20 * MIN, {
+      wrapper,
+      v8Flags: instructionV8Flags,
+      preload,
+    });
     const summary = /^summary:\s+(\d+)/m.exec(readFileSync(out, 'utf8'));
     if (!summary) throw new Error(`no summary line in ${out}`);
     return { instructions: Number(summary[1]), wrong: result.wrong };

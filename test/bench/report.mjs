@@ -24,11 +24,14 @@ export function median(values) {
 function medianInterval(values, resamples = 2000) {
   let seed = 0x2545f491;
   const random = () => {
-    seed ^= seed << 13; seed ^= seed >>> 17; seed ^= seed << 5;
+    seed ^= seed << 13;
+    seed ^= seed >>> 17;
+    seed ^= seed << 5;
     return (seed >>> 0) / 2 ** 32;
   };
   const medians = [];
-  for (let i = 0; i < resamples; i++) medians.push(median(values.map(() => values[Math.floor(random() * values.length)])));
+  for (let i = 0; i < resamples; i++)
+    medians.push(median(values.map(() => values[Math.floor(random() * values.length)])));
   medians.sort((a, b) => a - b);
   return [medians[Math.floor(resamples * 0.025)], medians[Math.ceil(resamples * 0.975) - 1]];
 }
@@ -39,7 +42,10 @@ function medianInterval(values, resamples = 2000) {
  */
 export function summarize(bench) {
   const out = {};
-  for (const [name, { label, size, rounds, liveHeap, variants = bench.variants, baseline = 'native' }] of Object.entries(bench.workloads)) {
+  for (const [
+    name,
+    { label, size, rounds, liveHeap, variants = bench.variants, baseline = 'native' },
+  ] of Object.entries(bench.workloads)) {
     const rows = {};
     for (const variant of variants) {
       const runs = rounds.map((round) => round[variant]);
@@ -56,7 +62,11 @@ export function summarize(bench) {
       // Main-thread CPU, where the runtime reports it (rounds saved before it existed have none).
       if (runs.every((run) => Number.isFinite(run.threadCpuMs))) {
         const threadRatios = rounds.map((round) => round[variant].threadCpuMs / round[baseline].threadCpuMs);
-        Object.assign(row, { threadCpuMs: median(runs.map((run) => run.threadCpuMs)), threadCpuRatio: median(threadRatios), threadCpuRatioCi: medianInterval(threadRatios) });
+        Object.assign(row, {
+          threadCpuMs: median(runs.map((run) => run.threadCpuMs)),
+          threadCpuRatio: median(threadRatios),
+          threadCpuRatioCi: medianInterval(threadRatios),
+        });
       }
       if (liveHeap) {
         row.liveHeapMiB = median(liveHeap[variant]) / 2 ** 20;
@@ -82,10 +92,20 @@ export function summarize(bench) {
 export function summarizeInstructions(instructions) {
   const out = {};
   for (const [name, { label, unit, sizes, counts, baseline = 'native' }] of Object.entries(instructions)) {
-    const marginal = Object.fromEntries(Object.entries(counts).map(([variant, [small, large]]) => [variant, (large - small) / (sizes[1] - sizes[0])]));
-    const rows = Object.fromEntries(Object.entries(counts).map(([variant, [small, large]]) => [variant, {
-      small, large, perUnit: marginal[variant], ratio: marginal[variant] / marginal[baseline],
-    }]));
+    const marginal = Object.fromEntries(
+      Object.entries(counts).map(([variant, [small, large]]) => [variant, (large - small) / (sizes[1] - sizes[0])]),
+    );
+    const rows = Object.fromEntries(
+      Object.entries(counts).map(([variant, [small, large]]) => [
+        variant,
+        {
+          small,
+          large,
+          perUnit: marginal[variant],
+          ratio: marginal[variant] / marginal[baseline],
+        },
+      ]),
+    );
     out[name] = { label, unit, sizes, baseline, rows };
   }
   return out;
@@ -96,7 +116,9 @@ export function soakVerdict(checkpoints) {
   const atTarget = checkpoints.find((c) => c.requests >= soakTargets.requestsAtLeast && !c.label.includes('close'));
   const closed = checkpoints.at(-1);
   return {
-    retained: atTarget ? { requests: atTarget.requests, KiB: atTarget.retainedKiB, pass: atTarget.retainedKiB < soakTargets.retainedKiB } : null,
+    retained: atTarget
+      ? { requests: atTarget.requests, KiB: atTarget.retainedKiB, pass: atTarget.retainedKiB < soakTargets.retainedKiB }
+      : null,
     oursLive: { count: closed.oursLive, pass: closed.oursLive === soakTargets.oursLive },
   };
 }
@@ -119,11 +141,18 @@ export function benchTable(summary) {
   for (const { label, rows, baseline } of Object.values(summary)) {
     let first = true;
     for (const [variant, row] of Object.entries(rows)) {
-      const thread = !threads ? '' : ` ${row.threadCpuRatio === undefined ? 'n/a' : withCi(row.threadCpuRatio, row.threadCpuRatioCi)} |`;
+      const thread = !threads
+        ? ''
+        : ` ${row.threadCpuRatio === undefined ? 'n/a' : withCi(row.threadCpuRatio, row.threadCpuRatioCi)} |`;
       const heap = row.liveHeapMiB === undefined ? '' : `${f(row.liveHeapMiB, 1)} MiB (${f(row.liveHeapRatio, 2)}×)`;
-      const targets = [row.target && `≤ ${row.target.max.toFixed(2)} ${pass(row.target.pass)}`,
-        row.belowNaive && `${f(row.belowNaive.value, 3)} below naive (≥ ${row.belowNaive.min.toFixed(2)}) ${pass(row.belowNaive.pass)}`];
-      lines.push(`| ${first ? withBaseline(label, baseline) : ''} | ${variant} | ${f(row.cpuMs, 0)} | ${f(row.wallMs, 0)} | ${withCi(row.cpuRatio, row.cpuRatioCi)} |${thread} ${f(row.wallRatio, 3)} | ${heap} | ${row.wrongContext} | ${targets.filter(Boolean).join('; ')} |`);
+      const targets = [
+        row.target && `≤ ${row.target.max.toFixed(2)} ${pass(row.target.pass)}`,
+        row.belowNaive &&
+          `${f(row.belowNaive.value, 3)} below naive (≥ ${row.belowNaive.min.toFixed(2)}) ${pass(row.belowNaive.pass)}`,
+      ];
+      lines.push(
+        `| ${first ? withBaseline(label, baseline) : ''} | ${variant} | ${f(row.cpuMs, 0)} | ${f(row.wallMs, 0)} | ${withCi(row.cpuRatio, row.cpuRatioCi)} |${thread} ${f(row.wallRatio, 3)} | ${heap} | ${row.wrongContext} | ${targets.filter(Boolean).join('; ')} |`,
+      );
       first = false;
     }
   }
@@ -136,10 +165,13 @@ export function benchTable(summary) {
  */
 export function instructionsSummaryTable(runtimes) {
   // [workload, variant, what, target (the most × native that passes), if it has one]
-  const quoted = [['c100', 'shimmed', '100 concurrent 1 KiB requests: this package, ≤ 1.03', 1.03], ['c100', 'naive', '100 concurrent 1 KiB requests: a naive per-stream wrapper (reference)'],
+  const quoted = [
+    ['c100', 'shimmed', '100 concurrent 1 KiB requests: this package, ≤ 1.03', 1.03],
+    ['c100', 'naive', '100 concurrent 1 KiB requests: a naive per-stream wrapper (reference)'],
     ['grpc100', 'register', '100 concurrent gRPC unary calls (grpc-js): `register`, ≤ 1.04', 1.04],
     ['grpc100', 'http2 only', '100 concurrent gRPC unary calls (grpc-js): `patchHttp2()` alone (decomposition)'],
-    ['c100libs', 'register+libs', 'grpc-js, undici and http2-wrapper loaded but unused (× `register` alone)']];
+    ['c100libs', 'register+libs', 'grpc-js, undici and http2-wrapper loaded but unused (× `register` alone)'],
+  ];
   const measured = Object.entries(runtimes).filter(([, entry]) => entry.instructions);
   const lines = [
     `| instructions per request, × native | ${measured.map(([name, entry]) => `${name} ${entry.version}`).join(' | ')} |`,
@@ -148,12 +180,16 @@ export function instructionsSummaryTable(runtimes) {
   const summaries = measured.map(([, entry]) => summarizeInstructions(entry.instructions));
   for (const [workload, variant, what, target] of quoted) {
     if (!summaries.some((summary) => summary[workload]?.rows[variant])) continue;
-    lines.push(`| ${what} | ${summaries.map((summary) => {
-      const row = summary[workload]?.rows[variant];
-      if (!row) return 'not run';
-      const verdict = target === undefined ? '' : row.ratio <= target ? ' pass' : ' **MISS**';
-      return `${f(row.ratio, 3)} (${Math.round(row.perUnit / 100) / 10} k)${verdict}`;
-    }).join(' | ')} |`);
+    lines.push(
+      `| ${what} | ${summaries
+        .map((summary) => {
+          const row = summary[workload]?.rows[variant];
+          if (!row) return 'not run';
+          const verdict = target === undefined ? '' : row.ratio <= target ? ' pass' : ' **MISS**';
+          return `${f(row.ratio, 3)} (${Math.round(row.perUnit / 100) / 10} k)${verdict}`;
+        })
+        .join(' | ')} |`,
+    );
   }
   return lines.join('\n');
 }
@@ -169,7 +205,9 @@ export function instructionsTable(summary) {
     let first = true;
     for (const [variant, row] of Object.entries(rows)) {
       const marginal = Number.isFinite(row.perUnit) ? `${Math.round(row.perUnit / 100) / 10} k/${unit}` : 'n/a';
-      lines.push(`| ${first ? withBaseline(`${label} (${sizes.join(' and ')} ${unit}s)`, baseline) : ''} | ${variant} | ${m(row.small)} | ${m(row.large)} | ${marginal} | ${f(row.ratio, 3)} |`);
+      lines.push(
+        `| ${first ? withBaseline(`${label} (${sizes.join(' and ')} ${unit}s)`, baseline) : ''} | ${variant} | ${m(row.small)} | ${m(row.large)} | ${marginal} | ${f(row.ratio, 3)} |`,
+      );
       first = false;
     }
   }
@@ -179,21 +217,29 @@ export function instructionsTable(summary) {
 /** The soak table of one runtime: both sessions' checkpoints. */
 export function soakTable(soak) {
   const lines = [
-    '| session | checkpoint | retained heap KiB | live PendingRequest: ours | Node\'s (before GC) | our scopes reachable |',
+    "| session | checkpoint | retained heap KiB | live PendingRequest: ours | Node's (before GC) | our scopes reachable |",
     '|---|---|--:|--:|--:|--:|',
   ];
   for (const [name, checkpoints] of Object.entries(soak.soak)) {
     for (const c of checkpoints) {
       const node = c.nodeLive === null ? 'n/a' : `${c.nodeLive} (${c.nodeLiveBeforeGc})`;
-      lines.push(`| ${name} | ${c.label} | ${f(c.retainedKiB, 1)} | ${name === 'native' ? '–' : c.oursLive} | ${node} | ${c.scopesReachable ?? '–'} |`);
+      lines.push(
+        `| ${name} | ${c.label} | ${f(c.retainedKiB, 1)} | ${name === 'native' ? '–' : c.oursLive} | ${node} | ${c.scopesReachable ?? '–'} |`,
+      );
     }
   }
   const verdict = soakVerdict(soak.soak.shimmed);
   const retained = verdict.retained
     ? `retained heap after ${verdict.retained.requests} requests ${f(verdict.retained.KiB, 1)} KiB < ${soakTargets.retainedKiB} KiB: ${pass(verdict.retained.pass)}`
     : 'retained heap: fewer requests than the target needs (--quick?)';
-  lines.push('', `Soak targets (shimmed): ${retained}; our live PendingRequest after close = ${verdict.oursLive.count}: ${pass(verdict.oursLive.pass)}.`);
-  if (!soak.asyncHooks) lines.push('async_hooks does not call its hooks on this runtime: "ours" counts bound scopes minus emitDestroy() calls; Node\'s own are not visible.');
+  lines.push(
+    '',
+    `Soak targets (shimmed): ${retained}; our live PendingRequest after close = ${verdict.oursLive.count}: ${pass(verdict.oursLive.pass)}.`,
+  );
+  if (!soak.asyncHooks)
+    lines.push(
+      'async_hooks does not call its hooks on this runtime: "ours" counts bound scopes minus emitDestroy() calls; Node\'s own are not visible.',
+    );
   return lines.join('\n');
 }
 
@@ -218,11 +264,16 @@ export function targetsTable(runtimes) {
       return below ? `${withCi(below.value, below.ci)} ${pass(below.pass)}` : 'not run';
     });
     const label = measured.find(([, { summary }]) => summary[workload])?.[1].summary[workload].label ?? workload;
-    lines.push(`| client CPU, ${label}: ≥ ${min.toFixed(2)} below naive's, both × native in the same rounds | ${cells.join(' | ')} |`);
+    lines.push(
+      `| client CPU, ${label}: ≥ ${min.toFixed(2)} below naive's, both × native in the same rounds | ${cells.join(' | ')} |`,
+    );
   }
   // Reported, not judged: what register costs a grpc-js client, and what the client libraries
   // cost by being loaded (register alone is the baseline there).
-  for (const [workload, variant, what] of [['grpc100', 'register', 'client CPU × native'], ['c100libs', 'register+libs', 'client CPU × register alone']]) {
+  for (const [workload, variant, what] of [
+    ['grpc100', 'register', 'client CPU × native'],
+    ['c100libs', 'register+libs', 'client CPU × register alone'],
+  ]) {
     const label = measured.find(([, { summary }]) => summary[workload])?.[1].summary[workload].label;
     if (!label) continue;
     const cells = measured.map(([, { summary }]) => {
@@ -232,9 +283,15 @@ export function targetsTable(runtimes) {
     lines.push(`| ${label}: ${what} (reported) | ${cells.join(' | ')} |`);
   }
   const soaks = measured.map(([, entry]) => (entry.soak ? soakVerdict(entry.soak.soak.shimmed) : null));
-  lines.push(`| retained heap after ${soakTargets.requestsAtLeast} requests < ${soakTargets.retainedKiB} KiB | ${soaks.map((v) =>
-    (v?.retained ? `${f(v.retained.KiB, 1)} KiB ${pass(v.retained.pass)}` : 'not run')).join(' | ')} |`);
-  lines.push(`| live \`PendingRequest\` after every stream closed: 0 | ${soaks.map((v) =>
-    (v ? `${v.oursLive.count} ${pass(v.oursLive.pass)}` : 'not run')).join(' | ')} |`);
+  lines.push(
+    `| retained heap after ${soakTargets.requestsAtLeast} requests < ${soakTargets.retainedKiB} KiB | ${soaks
+      .map((v) => (v?.retained ? `${f(v.retained.KiB, 1)} KiB ${pass(v.retained.pass)}` : 'not run'))
+      .join(' | ')} |`,
+  );
+  lines.push(
+    `| live \`PendingRequest\` after every stream closed: 0 | ${soaks
+      .map((v) => (v ? `${v.oursLive.count} ${pass(v.oursLive.pass)}` : 'not run'))
+      .join(' | ')} |`,
+  );
   return lines.join('\n');
 }

@@ -29,7 +29,15 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { findRuntimes } from '../../compat/runtimes.mjs';
 import { countInstructions, pinning, runClient, startServer, startSliceClient } from './processes.mjs';
-import { benchTable, instructionsSummaryTable, instructionsTable, soakTable, summarize, summarizeInstructions, targetsTable } from './report.mjs';
+import {
+  benchTable,
+  instructionsSummaryTable,
+  instructionsTable,
+  soakTable,
+  summarize,
+  summarizeInstructions,
+  targetsTable,
+} from './report.mjs';
 import { workloads } from './workloads.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -57,12 +65,18 @@ const { values: opts } = parseArgs({
 /** What --verdict stands for, unless an option given beside it says otherwise. */
 const verdict = opts.instructions
   ? { runtime: 'node,node24', workloads: 'c100,grpc100,c100libs', variants: 'shimmed,naive,native-again' }
-  : { runtime: 'node,node24,node26,bun', workloads: 'c100,stream64m,grpc100', variants: 'shimmed,naive,native-again', rounds: '20' };
+  : {
+      runtime: 'node,node24,node26,bun',
+      workloads: 'c100,stream64m,grpc100',
+      variants: 'shimmed,naive,native-again',
+      rounds: '20',
+    };
 const preset = opts.verdict ? verdict : {};
 const runtimeNames = opts.runtime ?? preset.runtime ?? 'node';
 const workloadNames = (opts.workloads ?? preset.workloads ?? Object.keys(workloads).join(',')).split(',');
 const unknownWorkloads = workloadNames.filter((id) => !workloads[id]);
-if (unknownWorkloads.length) throw new Error(`unknown workload ${unknownWorkloads.join(', ')}; one of ${Object.keys(workloads).join(', ')}`);
+if (unknownWorkloads.length)
+  throw new Error(`unknown workload ${unknownWorkloads.join(', ')}; one of ${Object.keys(workloads).join(', ')}`);
 const rounds = opts.rounds ?? preset.rounds;
 const variantList = opts.variants ?? preset.variants;
 
@@ -74,10 +88,12 @@ const base = {
   workloads: workloadNames.filter((id) => !workloads[id].processVariants),
   heapRuns: opts.quick ? 1 : 3,
   soakRequests: Number(opts['soak-requests'] ?? (opts.quick ? 10_000 : 100_000)),
-  extras: Object.fromEntries(opts.extra.map((spec) => {
-    const [name, file] = spec.split('=');
-    return [name, resolve(file)];
-  })),
+  extras: Object.fromEntries(
+    opts.extra.map((spec) => {
+      const [name, file] = spec.split('=');
+      return [name, resolve(file)];
+    }),
+  ),
 };
 /** The workloads whose variants are whole processes (see workloads.mjs). */
 const processWorkloads = workloadNames.filter((id) => workloads[id].processVariants);
@@ -103,13 +119,23 @@ async function processBench(runtime, id, origin) {
   const clients = {};
   try {
     for (const name of names) {
-      clients[name] = await startSliceClient(runtime, { ...base, origin, workload: id, variant: name }, 30 * MIN,
-        { preload: workload.processVariants[name].preload === true });
+      clients[name] = await startSliceClient(runtime, { ...base, origin, workload: id, variant: name }, 30 * MIN, {
+        preload: workload.processVariants[name].preload === true,
+      });
     }
     const planned = base.rounds ?? (base.quick ? workload.quickRounds : workload.rounds);
-    const out = { label: workload.label(), size: base.quick ? workload.quick : workload.full, slices: workload.slices, baseline: workload.baseline, variants: names, rounds: [] };
+    const out = {
+      label: workload.label(),
+      size: base.quick ? workload.quick : workload.full,
+      slices: workload.slices,
+      baseline: workload.baseline,
+      variants: names,
+      rounds: [],
+    };
     for (let r = 0; r < planned; r++) {
-      const totals = Object.fromEntries(names.map((name) => [name, { cpuMs: 0, threadCpuMs: null, wallMs: 0, wrong: 0 }]));
+      const totals = Object.fromEntries(
+        names.map((name) => [name, { cpuMs: 0, threadCpuMs: null, wallMs: 0, wrong: 0 }]),
+      );
       for (let k = 0; k < workload.slices; k++) {
         for (const name of sliceOrder(names, r, k)) {
           const slice = await clients[name].slice(`${id}-${r}-${k}`);
@@ -121,7 +147,9 @@ async function processBench(runtime, id, origin) {
         }
       }
       out.rounds.push(totals);
-      console.error(`[${runtime.id}] ${id} ${r + 1}/${planned} cpu ms: ${names.map((name) => `${name} ${totals[name].cpuMs.toFixed(0)}`).join(', ')}`);
+      console.error(
+        `[${runtime.id}] ${id} ${r + 1}/${planned} cpu ms: ${names.map((name) => `${name} ${totals[name].cpuMs.toFixed(0)}`).join(', ')}`,
+      );
     }
     return out;
   } finally {
@@ -146,12 +174,24 @@ async function instructionsFor(runtime, origin) {
     for (const [i, size] of sizes.entries()) {
       for (const name of i % 2 ? [...names].reverse() : names) {
         const config = { ...base, origin, workload: id, variant: name, size };
-        const { instructions, wrong } = await countInstructions(runtime, config, processVariants?.[name].preload === true);
+        const { instructions, wrong } = await countInstructions(
+          runtime,
+          config,
+          processVariants?.[name].preload === true,
+        );
         counts[name][i] = instructions;
-        console.error(`[${runtime.id}] instructions ${id} ${name} ${size} ${spec.unit}s: ${instructions.toLocaleString('en')}${wrong ? `, ${wrong} wrong context` : ''}`);
+        console.error(
+          `[${runtime.id}] instructions ${id} ${name} ${size} ${spec.unit}s: ${instructions.toLocaleString('en')}${wrong ? `, ${wrong} wrong context` : ''}`,
+        );
       }
     }
-    out[id] = { label: workloads[id].label(sizes[1]), unit: spec.unit, sizes, counts, baseline: workloads[id].baseline ?? 'native' };
+    out[id] = {
+      label: workloads[id].label(sizes[1]),
+      unit: spec.unit,
+      sizes,
+      counts,
+      baseline: workloads[id].baseline ?? 'native',
+    };
   }
   return out;
 }
@@ -159,9 +199,13 @@ async function instructionsFor(runtime, origin) {
 /** Runs every requested runtime against one server; returns the results, as saved. */
 async function run() {
   const machine = {
-    cpu: os.cpus()[0]?.model ?? 'unknown', cores: os.cpus().length,
-    os: `${os.type()} ${os.release()} ${os.arch()}`, memoryGiB: Math.round(os.totalmem() / 2 ** 30),
-    serverNode: process.version, pinned: pinning.describe(), loadAverage: os.loadavg().map((l) => Math.round(l * 100) / 100),
+    cpu: os.cpus()[0]?.model ?? 'unknown',
+    cores: os.cpus().length,
+    os: `${os.type()} ${os.release()} ${os.arch()}`,
+    memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+    serverNode: process.version,
+    pinned: pinning.describe(),
+    loadAverage: os.loadavg().map((l) => Math.round(l * 100) / 100),
   };
   const command = `npm run bench${argv.length ? ` -- ${argv.join(' ')}` : ''}`;
   const results = { command, machine, startedAt: new Date().toISOString(), config: base, runtimes: {} };
@@ -169,9 +213,11 @@ async function run() {
   const names = runtimeNames.split(',');
   const { ready, skipped } = await findRuntimes(names);
   const unknown = names.filter((name) => ![...ready, ...skipped].some(({ id }) => id === name));
-  if (unknown.length) throw new Error(`unknown runtime ${unknown.join(', ')}; one of node, node22, node24, node26, bun, deno`);
+  if (unknown.length)
+    throw new Error(`unknown runtime ${unknown.join(', ')}; one of node, node22, node24, node26, bun, deno`);
   for (const { id, reason } of skipped) results.runtimes[id] = { error: `skipped: ${reason}` };
-  if (opts.instructions && spawnSync('valgrind', ['--version']).status !== 0) throw new Error('--instructions needs valgrind on the PATH');
+  if (opts.instructions && spawnSync('valgrind', ['--version']).status !== 0)
+    throw new Error('--instructions needs valgrind on the PATH');
   const server = await startServer();
   for (const runtime of ready) {
     const entry = (results.runtimes[runtime.id] = {});
@@ -183,10 +229,15 @@ async function run() {
       }
       const bench = base.workloads.length
         ? await runClient(runtime, { ...base, mode: 'bench', origin: server.origin, softLimitMs: 14 * MIN }, 18 * MIN)
-        : { version: (await runClient(runtime, { mode: 'version' }, MIN)).version, variants: variantNames, workloads: {} };
+        : {
+            version: (await runClient(runtime, { mode: 'version' }, MIN)).version,
+            variants: variantNames,
+            workloads: {},
+          };
       for (const id of processWorkloads) bench.workloads[id] = await processBench(runtime, id, server.origin);
       Object.assign(entry, { version: bench.version, raw: bench, summary: summarize(bench) });
-      if (!opts['no-soak']) entry.soak = await runClient(runtime, { ...base, mode: 'soak', origin: server.origin }, 8 * MIN);
+      if (!opts['no-soak'])
+        entry.soak = await runClient(runtime, { ...base, mode: 'soak', origin: server.origin }, 8 * MIN);
     } catch (error) {
       entry.error = error.message;
       console.error(`${runtime.id}: ${error.message}`);
@@ -205,9 +256,15 @@ function render(results, file) {
     '',
   ];
   if (Object.values(results.runtimes).some((entry) => entry.summary)) {
-    lines.push('Client CPU and wall time are medians over interleaved rounds (ABBA: the variants in one order, then the reverse); each ratio is the median of per-round ratios to native in the same round, with a 95 % bootstrap interval. Main-thread CPU is `process.threadCpuUsage()`, where the runtime has it. `native-again` is a second native session: how far native strays from itself on this machine.', '', targetsTable(results.runtimes));
+    lines.push(
+      'Client CPU and wall time are medians over interleaved rounds (ABBA: the variants in one order, then the reverse); each ratio is the median of per-round ratios to native in the same round, with a 95 % bootstrap interval. Main-thread CPU is `process.threadCpuUsage()`, where the runtime has it. `native-again` is a second native session: how far native strays from itself on this machine.',
+      '',
+      targetsTable(results.runtimes),
+    );
   } else {
-    lines.push('Instructions executed by the client process (all its threads), counted by cachegrind with no cache simulation; each variant in a process of its own, at two sizes. Marginal = the difference of the two counts over the difference of the sizes, so start-up and JIT warm-up cancel out. `native-again` is native in a second process: how far the count strays from itself.');
+    lines.push(
+      'Instructions executed by the client process (all its threads), counted by cachegrind with no cache simulation; each variant in a process of its own, at two sizes. Marginal = the difference of the two counts over the difference of the sizes, so start-up and JIT warm-up cancel out. `native-again` is native in a second process: how far the count strays from itself.',
+    );
   }
   for (const [name, entry] of Object.entries(results.runtimes)) {
     lines.push('', `#### ${name} ${entry.version ?? ''}`.trimEnd(), '');
@@ -221,7 +278,13 @@ function render(results, file) {
     }
     const counts = Object.entries(entry.summary).map(([w, { rows, baseline }]) => `${w} ${rows[baseline].rounds}`);
     lines.push(`Rounds: ${counts.join(', ')}.`, '', benchTable(entry.summary));
-    if (entry.soak) lines.push('', `Soak, ${entry.soak.soakRequests} requests at concurrency 100 through one session, then GC:`, '', soakTable(entry.soak));
+    if (entry.soak)
+      lines.push(
+        '',
+        `Soak, ${entry.soak.soakRequests} requests at concurrency 100 through one session, then GC:`,
+        '',
+        soakTable(entry.soak),
+      );
   }
   return lines.join('\n');
 }
@@ -234,7 +297,8 @@ function writeBetween(file, marker, text) {
   const from = content.indexOf(start);
   const to = content.indexOf(end);
   if (from === -1 || to < from) throw new Error(`${file} has no ${start} … ${end} markers`);
-  const note = '<!-- Generated by `npm run bench -- --write-readme` (or `--from <results file> --write-readme`); edits here are overwritten. -->';
+  const note =
+    '<!-- Generated by `npm run bench -- --write-readme` (or `--from <results file> --write-readme`); edits here are overwritten. -->';
   writeFileSync(file, `${content.slice(0, from + start.length)}\n${note}\n${text}\n${content.slice(to)}`);
 }
 
@@ -249,12 +313,16 @@ function writeReadme(results, report, file) {
   const source = `_Measured on ${results.startedAt.slice(0, 10)} with \`${results.command}\`; the whole report: [test/bench/RESULTS.md](test/bench/RESULTS.md)._`;
   writeBetween(join(root, 'README.md'), marker, `${source}\n\n${verdicts}`);
   writeBetween(join(here, 'RESULTS.md'), marker, report);
-  console.log(`\nREADME.md and test/bench/RESULTS.md: ${counted ? 'instruction counts' : 'timings'} written (from ${file}).`);
+  console.log(
+    `\nREADME.md and test/bench/RESULTS.md: ${counted ? 'instruction counts' : 'timings'} written (from ${file}).`,
+  );
 }
 
 /** `results` without each runtime's raw rounds: the summaries, soak and instruction counts the reports use. */
 function withoutRawRounds(results) {
-  const runtimes = Object.fromEntries(Object.entries(results.runtimes).map(([id, { raw: _raw, ...entry }]) => [id, entry]));
+  const runtimes = Object.fromEntries(
+    Object.entries(results.runtimes).map(([id, { raw: _raw, ...entry }]) => [id, entry]),
+  );
   return { ...results, runtimes };
 }
 

@@ -5,7 +5,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 export const runtime = globalThis.Bun ? 'bun' : globalThis.Deno ? 'deno' : 'node';
 export const runtimeVersion = globalThis.Bun
   ? globalThis.Bun.version
-  : globalThis.Deno ? globalThis.Deno.version.deno : process.versions.node;
+  : globalThis.Deno
+    ? globalThis.Deno.version.deno
+    : process.versions.node;
 
 /** A synchronous full collection: Node and Deno need --expose-gc, Bun has its own call. */
 export function gcNow() {
@@ -38,12 +40,13 @@ export function cpuMs() {
  * Deno 2.9, Deno's in 10 ms steps).
  * Tells the JavaScript thread's cost apart from GC and compiler threads'.
  */
-export const threadCpuMs = typeof process.threadCpuUsage === 'function'
-  ? () => {
-    const { user, system } = process.threadCpuUsage();
-    return (user + system) / 1000;
-  }
-  : () => null;
+export const threadCpuMs =
+  typeof process.threadCpuUsage === 'function'
+    ? () => {
+        const { user, system } = process.threadCpuUsage();
+        return (user + system) / 1000;
+      }
+    : () => null;
 
 /** Heap in use, bytes (V8's heapUsed; JSC's on Bun). */
 export function heapUsed() {

@@ -50,9 +50,13 @@ function trackPendingRequests() {
       ours.add(scope.asyncId());
       stats.oursInit++;
     },
-    counts: () => stats.hooks
-      ? { oursLive: stats.oursInit - stats.oursDestroy, nodeLive: (stats.init - stats.oursInit) - (stats.destroy - stats.oursDestroy) }
-      : { oursLive: stats.oursBound - stats.oursDestroyCalls, nodeLive: null },
+    counts: () =>
+      stats.hooks
+        ? {
+            oursLive: stats.oursInit - stats.oursDestroy,
+            nodeLive: stats.init - stats.oursInit - (stats.destroy - stats.oursDestroy),
+          }
+        : { oursLive: stats.oursBound - stats.oursDestroyCalls, nodeLive: null },
     disable: () => {
       hook.disable();
       AsyncResource.prototype.emitDestroy = emitDestroy;
@@ -68,7 +72,9 @@ async function soakSession(name, open, config, tracker) {
   const start = { ...stats };
   let opened = 0;
   let scopesCollected = 0;
-  const registry = new FinalizationRegistry(() => { scopesCollected++; });
+  const registry = new FinalizationRegistry(() => {
+    scopesCollected++;
+  });
   const onStream = (stream) => {
     const scope = stream[kScope];
     if (scope !== undefined) registry.register(scope, 0);
@@ -84,15 +90,28 @@ async function soakSession(name, open, config, tracker) {
     const before = tracker.counts();
     await settleGc();
     const scopes = name === 'shimmed' ? opened - scopesCollected : null;
-    checkpoints.push({ label, requests: opened - WARM_UP, retainedKiB: (heapUsed() - baseline) / 1024,
-      ...tracker.counts(), oursLiveBeforeGc: before.oursLive, nodeLiveBeforeGc: before.nodeLive,
-      scopesReachable: scopes, created: { ours: stats.oursBound - start.oursBound,
-        node: stats.hooks ? (stats.init - stats.oursInit) - (start.init - start.oursInit) : null } });
+    checkpoints.push({
+      label,
+      requests: opened - WARM_UP,
+      retainedKiB: (heapUsed() - baseline) / 1024,
+      ...tracker.counts(),
+      oursLiveBeforeGc: before.oursLive,
+      nodeLiveBeforeGc: before.nodeLive,
+      scopesReachable: scopes,
+      created: {
+        ours: stats.oursBound - start.oursBound,
+        node: stats.hooks ? stats.init - stats.oursInit - (start.init - start.oursInit) : null,
+      },
+    });
     console.error(`soak ${name} ${label}: ${JSON.stringify(checkpoints.at(-1))}`);
   };
   const half = Math.floor(config.soakRequests / 2);
-  for (const label of ['half', 'all']) {
-    const { wrong } = await withTimeout(requestLoop(session, '/1k', half, CONCURRENCY, onStream)(), 600_000, `soak ${name}`);
+  for (const _label of ['half', 'all']) {
+    const { wrong } = await withTimeout(
+      requestLoop(session, '/1k', half, CONCURRENCY, onStream)(),
+      600_000,
+      `soak ${name}`,
+    );
     // Natively some runtimes lose the store (Deno in `close`): that is the floor, not a failure.
     if (wrong && name === 'shimmed') throw new Error(`soak ${name}: ${wrong} listener calls saw the wrong store`);
     await read(`after ${opened - WARM_UP} requests`);

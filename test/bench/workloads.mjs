@@ -26,22 +26,42 @@ const grouped = (n) => n.toLocaleString('en-US').replaceAll(',', ' ');
  */
 export const workloads = {
   c1: {
-    label: () => '1 KiB, concurrency 1', full: 200, quick: 100, slices: 10, rounds: 10, quickRounds: 3,
+    label: () => '1 KiB, concurrency 1',
+    full: 200,
+    quick: 100,
+    slices: 10,
+    rounds: 10,
+    quickRounds: 3,
     instructions: { unit: 'request', full: [1_000, 3_000], quick: [500, 1_000] },
     run: (s, n) => requestLoop(s, '/1k', n, 1),
   },
   c100: {
-    label: () => '1 KiB, concurrency 100', full: 500, quick: 300, slices: 10, rounds: 20, quickRounds: 3,
+    label: () => '1 KiB, concurrency 100',
+    full: 500,
+    quick: 300,
+    slices: 10,
+    rounds: 20,
+    quickRounds: 3,
     instructions: { unit: 'request', full: [2_000, 7_000], quick: [1_000, 3_000] },
     run: (s, n) => requestLoop(s, '/1k', n, 100),
   },
   stream64m: {
-    label: (mib) => `one ${mib} MiB response in 16 KiB chunks`, full: 64, quick: 16, slices: 3, rounds: 10, quickRounds: 3,
+    label: (mib) => `one ${mib} MiB response in 16 KiB chunks`,
+    full: 64,
+    quick: 16,
+    slices: 3,
+    rounds: 10,
+    quickRounds: 3,
     instructions: { unit: 'MiB', full: [16, 64], quick: [8, 16] },
     run: (s, n) => requestLoop(s, `/stream?bytes=${n * MIB}`, 1, 1),
   },
   grpc100: {
-    label: () => 'gRPC unary (grpc-js 1.14), 1 KiB, concurrency 100', full: 300, quick: 200, slices: 10, rounds: 10, quickRounds: 3,
+    label: () => 'gRPC unary (grpc-js 1.14), 1 KiB, concurrency 100',
+    full: 300,
+    quick: 200,
+    slices: 10,
+    rounds: 10,
+    quickRounds: 3,
     // `http2 only`: patchHttp2() without the grpc-js integration, to tell the two costs apart.
     processVariants: { native: {}, register: { preload: true }, 'http2 only': { http2Only: true } },
     baseline: 'native',
@@ -53,7 +73,12 @@ export const workloads = {
     run: (client, n) => grpcUnaryLoop(client, n, 100),
   },
   c100libs: {
-    label: () => '1 KiB, concurrency 100, register preloaded: grpc-js, undici, http2-wrapper loaded, unused', full: 500, quick: 300, slices: 10, rounds: 10, quickRounds: 3,
+    label: () => '1 KiB, concurrency 100, register preloaded: grpc-js, undici, http2-wrapper loaded, unused',
+    full: 500,
+    quick: 300,
+    slices: 10,
+    rounds: 10,
+    quickRounds: 3,
     processVariants: { register: { preload: true }, 'register+libs': { preload: true, libs: true } },
     baseline: 'register',
     instructions: { unit: 'request', full: [2_000, 7_000], quick: [1_000, 3_000] },
@@ -65,7 +90,12 @@ export const workloads = {
     run: ({ session }, n) => requestLoop(session, '/1k', n, 100),
   },
   streams10k: {
-    label: (n) => `${grouped(n)} concurrent streams`, full: 10_000, quick: 2_000, slices: 1, rounds: 5, quickRounds: 3,
+    label: (n) => `${grouped(n)} concurrent streams`,
+    full: 10_000,
+    quick: 2_000,
+    slices: 1,
+    rounds: 5,
+    quickRounds: 3,
     measuresHeap: true,
     run: (s, n, tag, heap) => openAtOnce(s, n, tag, heap),
   },
@@ -91,7 +121,9 @@ export async function measure(body) {
   const exclude = (fn) => {
     const before = clocks();
     const value = fn();
-    clocks().forEach((now, i) => { excluded[i] += now - before[i]; });
+    clocks().forEach((now, i) => {
+      excluded[i] += now - before[i];
+    });
     return value;
   };
   const start = clocks();
@@ -105,33 +137,38 @@ export async function measure(body) {
  * `onStream` (the soak's bookkeeping) sees each stream as it is opened.
  */
 export function requestLoop(session, path, total, concurrency, onStream) {
-  return () => new Promise((resolve, reject) => {
-    let started = 0;
-    let finished = 0;
-    let wrong = 0;
-    let bytes = 0;
-    const open = (store) => {
-      const stream = session.request({ ':path': path });
-      if (onStream) onStream(stream);
-      stream.on('response', () => { if (als.getStore() !== store) wrong++; });
-      stream.on('data', (chunk) => {
-        bytes += chunk.length;
-        if (als.getStore() !== store) wrong++;
-      });
-      stream.on('end', () => { if (als.getStore() !== store) wrong++; });
-      stream.on('error', reject);
-      stream.on('close', () => {
-        if (als.getStore() !== store) wrong++;
-        if (++finished === total) resolve({ wrong, bytes });
-        else if (started < total) issue();
-      });
-    };
-    const issue = () => {
-      const store = { id: started++ };
-      als.run(store, open, store);
-    };
-    for (let i = 0; i < concurrency && started < total; i++) issue();
-  });
+  return () =>
+    new Promise((resolve, reject) => {
+      let started = 0;
+      let finished = 0;
+      let wrong = 0;
+      let bytes = 0;
+      const open = (store) => {
+        const stream = session.request({ ':path': path });
+        if (onStream) onStream(stream);
+        stream.on('response', () => {
+          if (als.getStore() !== store) wrong++;
+        });
+        stream.on('data', (chunk) => {
+          bytes += chunk.length;
+          if (als.getStore() !== store) wrong++;
+        });
+        stream.on('end', () => {
+          if (als.getStore() !== store) wrong++;
+        });
+        stream.on('error', reject);
+        stream.on('close', () => {
+          if (als.getStore() !== store) wrong++;
+          if (++finished === total) resolve({ wrong, bytes });
+          else if (started < total) issue();
+        });
+      };
+      const issue = () => {
+        const store = { id: started++ };
+        als.run(store, open, store);
+      };
+      for (let i = 0; i < concurrency && started < total; i++) issue();
+    });
 }
 
 /**
@@ -141,36 +178,43 @@ export function requestLoop(session, path, total, concurrency, onStream) {
  * it out, because a forced GC slows the code that runs after it for a while.
  */
 function openAtOnce(session, n, tag, heap) {
-  return (exclude) => new Promise((resolve, reject) => {
-    let responses = 0;
-    let closed = 0;
-    let wrong = 0;
-    let liveHeap = 0;
-    const path = `/hold?batch=${tag}&n=${n}`;
-    const check = (store) => { if (als.getStore() !== store) wrong++; };
-    const release = () => {
-      if (heap) liveHeap = exclude(() => { gcNow(); return heapUsed(); });
-      const stream = session.request({ ':path': `/release?batch=${tag}` });
-      stream.on('error', reject);
-      stream.resume();
-    };
-    const open = (store) => {
-      const stream = session.request({ ':path': path });
-      stream.on('response', () => {
-        check(store);
-        if (++responses === n) als.run({ id: 'release' }, release);
-      });
-      stream.on('data', () => check(store));
-      stream.on('end', () => check(store));
-      stream.on('error', reject);
-      stream.on('close', () => {
-        check(store);
-        if (++closed === n) resolve(heap ? { wrong, liveHeap } : { wrong });
-      });
-    };
-    for (let i = 0; i < n; i++) {
-      const store = { id: i };
-      als.run(store, open, store);
-    }
-  });
+  return (exclude) =>
+    new Promise((resolve, reject) => {
+      let responses = 0;
+      let closed = 0;
+      let wrong = 0;
+      let liveHeap = 0;
+      const path = `/hold?batch=${tag}&n=${n}`;
+      const check = (store) => {
+        if (als.getStore() !== store) wrong++;
+      };
+      const release = () => {
+        if (heap)
+          liveHeap = exclude(() => {
+            gcNow();
+            return heapUsed();
+          });
+        const stream = session.request({ ':path': `/release?batch=${tag}` });
+        stream.on('error', reject);
+        stream.resume();
+      };
+      const open = (store) => {
+        const stream = session.request({ ':path': path });
+        stream.on('response', () => {
+          check(store);
+          if (++responses === n) als.run({ id: 'release' }, release);
+        });
+        stream.on('data', () => check(store));
+        stream.on('end', () => check(store));
+        stream.on('error', reject);
+        stream.on('close', () => {
+          check(store);
+          if (++closed === n) resolve(heap ? { wrong, liveHeap } : { wrong });
+        });
+      };
+      for (let i = 0; i < n; i++) {
+        const store = { id: i };
+        als.run(store, open, store);
+      }
+    });
 }

@@ -15,17 +15,35 @@ const results = {};
 for (const dir of process.argv.slice(2)) {
   const config = ts.getParsedCommandLineOfConfigFile(join(dir, 'tsconfig.json'), undefined, {
     ...ts.sys,
-    onUnRecoverableConfigFileDiagnostic: (diagnostic) => { throw new Error(ts.flattenDiagnosticMessageText(diagnostic.messageText, '\n')); },
+    onUnRecoverableConfigFileDiagnostic: (diagnostic) => {
+      throw new Error(ts.flattenDiagnosticMessageText(diagnostic.messageText, '\n'));
+    },
   });
   const host = ts.createCompilerHost(config.options);
   host.getSourceFile = (fileName, languageVersionOrOptions) => {
     const text = ts.sys.readFile(fileName);
-    return text === undefined ? undefined : registry.acquireDocument(fileName, config.options, ts.ScriptSnapshot.fromString(text), '0', undefined, languageVersionOrOptions);
+    return text === undefined
+      ? undefined
+      : registry.acquireDocument(
+          fileName,
+          config.options,
+          ts.ScriptSnapshot.fromString(text),
+          '0',
+          undefined,
+          languageVersionOrOptions,
+        );
   };
   const program = ts.createProgram({ rootNames: config.fileNames, options: config.options, host });
-  const ours = program.getSourceFiles().filter((file) => !file.fileName.includes('/node_modules/') || file.fileName.includes('/node_modules/http2-async-context/'));
+  const ours = program
+    .getSourceFiles()
+    .filter(
+      (file) =>
+        !file.fileName.includes('/node_modules/') || file.fileName.includes('/node_modules/http2-async-context/'),
+    );
   const diagnostics = [
-    ...config.errors, ...program.getOptionsDiagnostics(), ...program.getGlobalDiagnostics(),
+    ...config.errors,
+    ...program.getOptionsDiagnostics(),
+    ...program.getGlobalDiagnostics(),
     ...ours.flatMap((file) => [...program.getSyntacticDiagnostics(file), ...program.getSemanticDiagnostics(file)]),
   ];
   results[dir] = diagnostics.map((diagnostic) => ({

@@ -10,11 +10,16 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
  */
 export function runNode(file: string, args: string[] = [], nodeArgs: string[] = []): Promise<unknown> {
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, [...nodeArgs, file, ...args], { cwd: root, timeout: 20_000 }, (error, stdout, stderr) => {
-      if (error) return reject(new Error(`${file} failed: ${error.message}\n${stdout}\n${stderr}`));
-      const lines = stdout.trim().split('\n');
-      resolve(JSON.parse(lines[lines.length - 1]!));
-    });
+    execFile(
+      process.execPath,
+      [...nodeArgs, file, ...args],
+      { cwd: root, timeout: 20_000 },
+      (error, stdout, stderr) => {
+        if (error) return reject(new Error(`${file} failed: ${error.message}\n${stdout}\n${stderr}`));
+        const lines = stdout.trim().split('\n');
+        resolve(JSON.parse(lines[lines.length - 1]!));
+      },
+    );
   });
 }
 

@@ -18,7 +18,8 @@ const cli = fileURLToPath(new URL('../../dist/esm/doctor/cli.js', import.meta.ur
 export function runCli(args: string[], nodeArgs: string[] = []): Promise<CliRun> {
   return new Promise((resolve, reject) => {
     execFile(process.execPath, [...nodeArgs, cli, ...args], { timeout: 60_000 }, (error, stdout, stderr) => {
-      if (error && typeof error.code !== 'number') return reject(new Error(`cli ${args.join(' ')}: ${error.message}\n${stderr}`));
+      if (error && typeof error.code !== 'number')
+        return reject(new Error(`cli ${args.join(' ')}: ${error.message}\n${stderr}`));
       resolve({ code: error ? Number(error.code) : 0, stdout, stderr });
     });
   });

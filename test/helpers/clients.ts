@@ -56,7 +56,10 @@ export function expectEveryCallbackObserved(run: ClientRun, phases: readonly Pha
   for (const result of run.phases) {
     expect(result, result.summary).toMatchObject({ finished: result.started, missing: 0 });
     // grpc-js's `failing` calls end in the status the server sends on purpose; nothing else may fail.
-    expect([result.error, result.errors.filter((error) => !error.endsWith('INTERNAL: failing on purpose'))]).toEqual([undefined, []]);
+    expect([result.error, result.errors.filter((error) => !error.endsWith('INTERNAL: failing on purpose'))]).toEqual([
+      undefined,
+      [],
+    ]);
     for (const cell of result.cells) {
       expect(cell.ran, `${result.phase} ${cell.name}`).toBe(cell.expect === 'runs' ? run.requests : 0);
     }

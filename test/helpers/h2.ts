@@ -1,10 +1,10 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { EventEmitter } from 'node:events';
 import { readFileSync } from 'node:fs';
-import http2 from 'node:http2';
+import type http2 from 'node:http2';
 import { afterAll, afterEach, beforeAll } from 'vitest';
 import { once } from '../../dist/esm/doctor/scenario.js';
-import { startScenarioServer, type ScenarioServer } from '../../dist/esm/doctor/server.js';
+import { type ScenarioServer, startScenarioServer } from '../../dist/esm/doctor/server.js';
 
 /** The doctor's `once`: the next `event`, and unlike `events.once`, an `error` does not reject. */
 export { once };
@@ -28,11 +28,17 @@ type Connect = typeof http2.connect;
 export function useServer(transport: Transport) {
   let server: ScenarioServer;
   const sessions: http2.ClientHttp2Session[] = [];
-  beforeAll(async () => { server = await startScenarioServer(transport.server); });
-  afterEach(() => { for (const session of sessions.splice(0)) session.destroy(); });
+  beforeAll(async () => {
+    server = await startScenarioServer(transport.server);
+  });
+  afterEach(() => {
+    for (const session of sessions.splice(0)) session.destroy();
+  });
   afterAll(() => server.close());
   return {
-    get origin() { return server.origin; },
+    get origin() {
+      return server.origin;
+    },
     /** Connects with `connectFn` inside the store `id` (or outside any when undefined). */
     connect(connectFn: Connect, id: string | undefined, options: http2.SecureClientSessionOptions = {}) {
       const open = () => connectFn(server.origin, { ...transport.client, ...options });
@@ -61,8 +67,11 @@ export function recordScopes(emitter: EventEmitter, events: readonly string[]) {
 
 /** Opens a request inside the store `id` and records the store in each of `events`. */
 export function requestIn(
-  session: http2.ClientHttp2Session, id: string | undefined, headers: http2.OutgoingHttpHeaders,
-  events: readonly string[], options?: http2.ClientSessionRequestOptions,
+  session: http2.ClientHttp2Session,
+  id: string | undefined,
+  headers: http2.OutgoingHttpHeaders,
+  events: readonly string[],
+  options?: http2.ClientSessionRequestOptions,
 ) {
   const open = () => {
     const stream = session.request(headers, options);

@@ -25,9 +25,16 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 
 export default function setup(project: Project): () => void {
   const folder = mkdtempSync(join(tmpdir(), 'h2ac-pack-'));
-  const output = execFileSync('npm', ['pack', '--json', '--pack-destination', folder], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  const output = execFileSync('npm', ['pack', '--json', '--pack-destination', folder], {
+    cwd: root,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const [info] = JSON.parse(output) as Array<{ filename: string; files: Array<{ path: string }> }>;
   project.provide('tarball', join(folder, info!.filename));
-  project.provide('packedFiles', info!.files.map((file) => file.path));
+  project.provide(
+    'packedFiles',
+    info!.files.map((file) => file.path),
+  );
   return () => rmSync(folder, { recursive: true, force: true });
 }

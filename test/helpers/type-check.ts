@@ -9,7 +9,8 @@ const checker5 = fileURLToPath(new URL('check-with-typescript5.mjs', import.meta
 const fixtures = fileURLToPath(new URL('../fixtures/consumer-types/', import.meta.url));
 const typescript7 = fileURLToPath(new URL('../../node_modules/typescript7/', import.meta.url));
 
-const versionOf = (folder: string) => (JSON.parse(readFileSync(join(folder, 'package.json'), 'utf8')) as { version: string }).version;
+const versionOf = (folder: string) =>
+  (JSON.parse(readFileSync(join(folder, 'package.json'), 'utf8')) as { version: string }).version;
 export const typescriptVersions = {
   ts5: versionOf(fileURLToPath(new URL('../../node_modules/typescript/', import.meta.url))),
   ts7: versionOf(typescript7),
@@ -33,7 +34,13 @@ export interface Diagnostic {
 
 /** The folder name of a configuration's project. */
 export function projectName(c: Configuration): string {
-  return [c.compiler, c.module, c.moduleResolution ?? 'default', `interop-${c.esModuleInterop ?? 'default'}`, `skiplib-${c.skipLibCheck}`].join('-');
+  return [
+    c.compiler,
+    c.module,
+    c.moduleResolution ?? 'default',
+    `interop-${c.esModuleInterop ?? 'default'}`,
+    `skiplib-${c.skipLibCheck}`,
+  ].join('-');
 }
 
 /**
@@ -51,10 +58,17 @@ export function writeProject(consumer: string, c: Configuration): string {
     files.push('consumer.mts');
   }
   const { compiler: _, ...options } = c;
-  writeFileSync(join(dir, 'tsconfig.json'), `${JSON.stringify({
-    compilerOptions: { strict: true, noEmit: true, types: ['node'], ...options },
-    files,
-  }, null, 2)}\n`);
+  writeFileSync(
+    join(dir, 'tsconfig.json'),
+    `${JSON.stringify(
+      {
+        compilerOptions: { strict: true, noEmit: true, types: ['node'], ...options },
+        files,
+      },
+      null,
+      2,
+    )}\n`,
+  );
   return dir;
 }
 
@@ -62,10 +76,15 @@ export function writeProject(consumer: string, c: Configuration): string {
 export function checkWithTypeScript5(dirs: readonly string[]): Promise<Map<string, Diagnostic[]>> {
   const { NODE_V8_COVERAGE: _, ...env } = process.env;
   return new Promise((resolvePromise, reject) => {
-    execFile(process.execPath, [checker5, ...dirs], { env, timeout: 120_000, maxBuffer: 16 << 20 }, (error, stdout, stderr) => {
-      if (error) return reject(new Error(`tsc 5: ${error.message}\n${stderr}`));
-      resolvePromise(new Map(Object.entries(JSON.parse(stdout) as Record<string, Diagnostic[]>)));
-    });
+    execFile(
+      process.execPath,
+      [checker5, ...dirs],
+      { env, timeout: 120_000, maxBuffer: 16 << 20 },
+      (error, stdout, stderr) => {
+        if (error) return reject(new Error(`tsc 5: ${error.message}\n${stderr}`));
+        resolvePromise(new Map(Object.entries(JSON.parse(stdout) as Record<string, Diagnostic[]>)));
+      },
+    );
   });
 }
 
@@ -74,7 +93,15 @@ export function checkWithTypeScript5(dirs: readonly string[]): Promise<Map<strin
  * and other tests run beside). `--verbose` names each project before its errors.
  */
 export function checkWithTypeScript7(consumer: string, dirs: readonly string[]): Promise<Map<string, Diagnostic[]>> {
-  const args = [join(typescript7, 'bin/tsc'), '-b', '--singleThreaded', '--verbose', '--pretty', 'false', ...dirs.map((dir) => relative(consumer, dir))];
+  const args = [
+    join(typescript7, 'bin/tsc'),
+    '-b',
+    '--singleThreaded',
+    '--verbose',
+    '--pretty',
+    'false',
+    ...dirs.map((dir) => relative(consumer, dir)),
+  ];
   return new Promise((resolvePromise, reject) => {
     execFile(process.execPath, args, { cwd: consumer, timeout: 120_000 }, (error, stdout, stderr) => {
       if (error && typeof error.code !== 'number') return reject(new Error(`tsc 7: ${error.message}\n${stderr}`));
@@ -85,11 +112,16 @@ export function checkWithTypeScript7(consumer: string, dirs: readonly string[]):
         const building = /Building project '(.+)\/tsconfig\.json'\.\.\./.exec(line);
         if (building) {
           dir = resolve(consumer, building[1]!);
-          results.set(dir, current = []);
+          results.set(dir, (current = []));
           continue;
         }
         const error = /^(?:(.+?)\(\d+,\d+\): )?error (TS\d+): /.exec(line);
-        if (error && current) current.push({ file: error[1] ? relative(dir, resolve(consumer, error[1])) : '', code: error[2]!, text: line });
+        if (error && current)
+          current.push({
+            file: error[1] ? relative(dir, resolve(consumer, error[1])) : '',
+            code: error[2]!,
+            text: line,
+          });
       }
       resolvePromise(results);
     });

@@ -53,8 +53,12 @@ export class CallbackLog {
 
   cells(): CallbackCell[] {
     return [...this.tallies].map(([name, tally]) => ({
-      name, expect: tally.expect, requests: tally.declared.size, ran: tally.ran.size,
-      right: [...tally.ran].filter((store) => !tally.wrong.has(store)).length, seen: tally.seen,
+      name,
+      expect: tally.expect,
+      requests: tally.declared.size,
+      ran: tally.ran.size,
+      right: [...tally.ran].filter((store) => !tally.wrong.has(store)).length,
+      seen: tally.seen,
     }));
   }
 
@@ -67,7 +71,9 @@ export class CallbackLog {
     if (this.stopped) return;
     const error = args.find((arg): arg is Error => arg instanceof Error);
     if (error) {
-      const text = (error as NodeJS.ErrnoException).code ? `${(error as NodeJS.ErrnoException).code}: ${error.message}` : error.message;
+      const text = (error as NodeJS.ErrnoException).code
+        ? `${(error as NodeJS.ErrnoException).code}: ${error.message}`
+        : error.message;
       if (this.errorTexts.length < 3 && !this.errorTexts.includes(text)) this.errorTexts.push(text);
     }
     const actual = String(this.als.getStore());
@@ -81,7 +87,8 @@ export class CallbackLog {
 
   private tally(name: string, expect: CallbackCell['expect']): Tally {
     let tally = this.tallies.get(name);
-    if (!tally) this.tallies.set(name, (tally = { expect, declared: new Set(), ran: new Set(), wrong: new Set(), seen: [] }));
+    if (!tally)
+      this.tallies.set(name, (tally = { expect, declared: new Set(), ran: new Set(), wrong: new Set(), seen: [] }));
     return tally;
   }
 }

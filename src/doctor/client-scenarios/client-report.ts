@@ -21,8 +21,10 @@ function cellText(cell: CallbackCell | undefined): string {
  */
 export function formatClientRun(run: ClientRun): string {
   const names = [...new Set(run.phases.flatMap((phase) => phase.cells.map((cell) => cell.name)))];
-  const lines: TableLine[] = names.map((name) =>
-    [`  ${name}`, ...run.phases.map((phase) => cellText(phase.cells.find((cell) => cell.name === name)))]);
+  const lines: TableLine[] = names.map((name) => [
+    `  ${name}`,
+    ...run.phases.map((phase) => cellText(phase.cells.find((cell) => cell.name === name))),
+  ]);
   const helpers = run.helpers.length > 0 ? run.helpers.join(', ') : 'none';
   return [
     `${run.client} · ${run.transport} · ${run.requests} requests of each kind at once · helpers: ${helpers}`,

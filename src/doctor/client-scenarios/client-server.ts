@@ -1,6 +1,6 @@
 import http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
-import { routeGrpc, type Later } from './grpc-routes.js';
+import { type Later, routeGrpc } from './grpc-routes.js';
 
 const { NGHTTP2_NO_ERROR } = http2.constants;
 
@@ -93,23 +93,31 @@ export async function startClientScenarioServer(options: ClientServerOptions = {
   return {
     origin: `${options.tls ? 'https' : 'http'}://127.0.0.1:${port}`,
     authority: `127.0.0.1:${port}`,
-    get sessionsOpened() { return sessionsOpened; },
+    get sessionsOpened() {
+      return sessionsOpened;
+    },
     goaway: (waitMs = 1_000) => goawayAll(sessions, waitMs),
     stop,
-    async restart() { server ??= await listen(port); },
+    async restart() {
+      server ??= await listen(port);
+    },
     close: stop,
   };
 }
 
 function answer(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, later: Later): void {
   const path = String(headers[':path']);
-  if (String(headers['content-type']).startsWith('application/grpc')) return routeGrpc(stream, path, later);
+  if (String(headers['content-type']).startsWith('application/grpc')) {
+    routeGrpc(stream, path, later);
+    return;
+  }
   if (path === '/hello') {
     stream.resume();
-    return later(stream, () => {
+    later(stream, () => {
       stream.respond({ ':status': 200, 'content-type': 'text/plain' });
       stream.end('hello');
     });
+    return;
   }
   stream.respond({ ':status': 404 });
   stream.end();
@@ -118,7 +126,9 @@ function answer(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHead
 async function goawayAll(sessions: Map<http2.Http2Session, number>, waitMs: number): Promise<void> {
   const live = [...sessions].filter(([session]) => !session.destroyed);
   let timer: ReturnType<typeof setTimeout> | undefined;
-  const waited = new Promise<void>((resolve) => { timer = setTimeout(resolve, waitMs); });
+  const waited = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, waitMs);
+  });
   await Promise.race([Promise.all(live.map(([session, lastStreamId]) => drain(session, lastStreamId))), waited]);
   clearTimeout(timer);
 }
@@ -134,7 +144,10 @@ async function drain(session: http2.Http2Session, lastStreamId: number): Promise
   // fallback after `readGoawayMs`.
   await new Promise<void>((resolve) => {
     const fallback = setTimeout(resolve, readGoawayMs);
-    const done = () => { clearTimeout(fallback); resolve(); };
+    const done = () => {
+      clearTimeout(fallback);
+      resolve();
+    };
     if (!session.ping(done)) done();
   });
   // Ends the connection once its streams are done, as a draining server does. Without it a Node

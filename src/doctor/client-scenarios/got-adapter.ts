@@ -1,9 +1,11 @@
 import type { EventEmitter } from 'node:events';
-import { member, type ClientAdapter, type ClientTarget, type OpenedClient } from './adapter.js';
+import { type ClientAdapter, type ClientTarget, member, type OpenedClient } from './adapter.js';
 import type { RequestProbe } from './callback-log.js';
 import { createAgent, type Http2WrapperAgentConstructor } from './http2-wrapper-adapter.js';
 
-type Got = ((url: string, options: object) => Promise<unknown>) & { stream(url: string, options: object): EventEmitter };
+type Got = ((url: string, options: object) => Promise<unknown>) & {
+  stream(url: string, options: object): EventEmitter;
+};
 
 function streamHello(got: Got, url: string, options: object, probe: RequestProbe): Promise<void> {
   return new Promise((resolve) => {
@@ -51,7 +53,12 @@ export function gotAdapter(gotModule: unknown, http2wrapper: unknown): ClientAda
       const agent = createAgent(Agent, target.helpers);
       const url = `${target.origin}/hello`;
       // No retries: a failure must show as a failure, not as a second request in another context.
-      const options = { http2: true, agent: { http2: agent }, https: { certificateAuthority: target.ca }, retry: { limit: 0 } };
+      const options = {
+        http2: true,
+        agent: { http2: agent },
+        https: { certificateAuthority: target.ca },
+        retry: { limit: 0 },
+      };
       return {
         start: (kind, probe) => (kind === 'stream' ? streamHello : promiseHello)(got, url, options, probe),
         close: async () => agent.destroy(),

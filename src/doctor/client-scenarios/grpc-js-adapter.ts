@@ -1,5 +1,12 @@
 import type { EventEmitter } from 'node:events';
-import { allFired, member, type ClientAdapter, type ClientPhase, type ClientTarget, type OpenedClient } from './adapter.js';
+import {
+  allFired,
+  type ClientAdapter,
+  type ClientPhase,
+  type ClientTarget,
+  member,
+  type OpenedClient,
+} from './adapter.js';
 import type { RequestProbe } from './callback-log.js';
 import { grpcService } from './grpc-routes.js';
 
@@ -7,7 +14,10 @@ type Callback = (error: Error | null, reply?: Buffer) => void;
 /** A `grpc.Metadata`; grpc-js reads `waitForReady` from its options, not from the call options. */
 type Metadata = object;
 type MetadataConstructor = new (options?: { waitForReady?: boolean }) => Metadata;
-interface WritableCall extends EventEmitter { write(message: Buffer): boolean; end(): void }
+interface WritableCall extends EventEmitter {
+  write(message: Buffer): boolean;
+  end(): void;
+}
 /** The generated client, as far as the adapter calls it (one method per service method). */
 interface EchoClient {
   Unary(message: Buffer, metadata: Metadata, callback: Callback): EventEmitter;
@@ -22,16 +32,29 @@ interface Channel {
   getConnectivityState(tryToConnect: boolean): number;
   watchConnectivityState(currentState: number, deadline: number, callback: (error?: Error) => void): void;
 }
-type EchoClientConstructor = new (address: string, credentials: unknown, options: Record<string, unknown>) => EchoClient;
-interface Credentials { createInsecure(): unknown; createSsl(rootCerts?: Buffer): unknown }
+type EchoClientConstructor = new (
+  address: string,
+  credentials: unknown,
+  options: Record<string, unknown>,
+) => EchoClient;
+interface Credentials {
+  createInsecure(): unknown;
+  createSsl(rootCerts?: Buffer): unknown;
+}
 
 const identity = (buffer: Buffer) => buffer;
 
 /** A method definition with Buffer (de)serializers: no protobuf, nothing to generate. */
 function method(name: string, requestStream: boolean, responseStream: boolean) {
   return {
-    path: `/${grpcService}/${name}`, requestStream, responseStream, originalName: name,
-    requestSerialize: identity, requestDeserialize: identity, responseSerialize: identity, responseDeserialize: identity,
+    path: `/${grpcService}/${name}`,
+    requestStream,
+    responseStream,
+    originalName: name,
+    requestSerialize: identity,
+    requestDeserialize: identity,
+    responseSerialize: identity,
+    responseDeserialize: identity,
   };
 }
 
@@ -56,7 +79,11 @@ type Starter = (client: EchoClient, probe: RequestProbe, metadata: Metadata) => 
 
 const starters: Record<string, Starter> = {
   unary(client, probe, metadata) {
-    const call = client.Unary(Buffer.from(probe.store), metadata, probe.wrap('unary callback', () => {}));
+    const call = client.Unary(
+      Buffer.from(probe.store),
+      metadata,
+      probe.wrap('unary callback', () => {}),
+    );
     probe.listen(call, 'unary', ['metadata', 'status']);
     return allFired((event, fn) => call.once(event, fn), ['status']);
   },
@@ -72,7 +99,10 @@ const starters: Record<string, Starter> = {
   },
   'client-streaming'(client, probe, metadata) {
     return new Promise<void>((resolve) => {
-      const call = client.ClientStream(metadata, probe.wrap('client-streaming callback', () => resolve()));
+      const call = client.ClientStream(
+        metadata,
+        probe.wrap('client-streaming callback', () => resolve()),
+      );
       call.write(Buffer.from(probe.store));
       call.write(Buffer.from(probe.store));
       call.end();
@@ -99,7 +129,11 @@ const starters: Record<string, Starter> = {
  * ```
  */
 export function grpcJsAdapter(grpc: unknown): ClientAdapter {
-  const makeClient = member<(service: typeof echoService, name: string) => EchoClientConstructor>(grpc, 'makeGenericClientConstructor', 'grpc-js');
+  const makeClient = member<(service: typeof echoService, name: string) => EchoClientConstructor>(
+    grpc,
+    'makeGenericClientConstructor',
+    'grpc-js',
+  );
   const credentials = member<Credentials>(grpc, 'credentials', 'grpc-js');
   const GrpcMetadata = member<MetadataConstructor>(grpc, 'Metadata', 'grpc-js');
   return {
@@ -107,7 +141,10 @@ export function grpcJsAdapter(grpc: unknown): ClientAdapter {
     h2c: true,
     kinds: [
       { name: 'unary', callbacks: ['unary callback', 'unary metadata', 'unary status'] },
-      { name: 'server-streaming', callbacks: ['metadata', 'data', 'status', 'end', 'close', 'error?'].map((name) => `server-streaming ${name}`) },
+      {
+        name: 'server-streaming',
+        callbacks: ['metadata', 'data', 'status', 'end', 'close', 'error?'].map((name) => `server-streaming ${name}`),
+      },
       { name: 'failing', callbacks: ['metadata', 'data', 'error', 'status', 'close'].map((name) => `failing ${name}`) },
       { name: 'client-streaming', callbacks: ['client-streaming callback'] },
       { name: 'bidi', callbacks: ['bidi data', 'bidi status', 'bidi end', 'bidi error?'] },
@@ -116,7 +153,9 @@ export function grpcJsAdapter(grpc: unknown): ClientAdapter {
     helperHooks: ['grpcInterceptors'],
     open(target: ClientTarget): OpenedClient {
       const EchoClient = makeClient(echoService, 'Echo');
-      const channelCredentials = target.ca ? credentials.createSsl(Buffer.from(target.ca)) : credentials.createInsecure();
+      const channelCredentials = target.ca
+        ? credentials.createSsl(Buffer.from(target.ca))
+        : credentials.createInsecure();
       const client = new EchoClient(target.authority, channelCredentials, {
         ...channelOptions,
         // Checked against the certificate's DNS name: an IP in TLS SNI is not allowed (Node warns, DEP0123).

@@ -39,11 +39,18 @@ function sendAll(stream: http2.ServerHttp2Stream, replies: readonly string[]): v
 const methods: Record<string, GrpcMethod> = {
   Unary: (stream, later) => readAll(stream, ([request]) => later(stream, () => sendAll(stream, [String(request)]))),
   // A few messages, so that `data` fires more than once per call.
-  ServerStream: (stream, later) => readAll(stream, ([request]) =>
-    later(stream, () => sendAll(stream, [0, 1, 2].map((i) => `${request}:${i}`)))),
+  ServerStream: (stream, later) =>
+    readAll(stream, ([request]) =>
+      later(stream, () =>
+        sendAll(
+          stream,
+          [0, 1, 2].map((i) => `${request}:${i}`),
+        ),
+      ),
+    ),
   Fail: (stream, later) => readAll(stream, ([request]) => later(stream, () => failAfterOne(stream, String(request)))),
-  ClientStream: (stream, later) => readAll(stream, (requests) =>
-    later(stream, () => sendAll(stream, [requests.map(String).join('+')]))),
+  ClientStream: (stream, later) =>
+    readAll(stream, (requests) => later(stream, () => sendAll(stream, [requests.map(String).join('+')]))),
   Bidi: (stream, later) => {
     const reader = new GrpcMessageReader();
     later(stream, () => {
@@ -60,6 +67,12 @@ const methods: Record<string, GrpcMethod> = {
 /** Answers a gRPC request at `path` (`/<service>/<method>`), or a trailers-only UNIMPLEMENTED. */
 export function routeGrpc(stream: http2.ServerHttp2Stream, path: string, later: Later): void {
   const method = path.startsWith(`/${grpcService}/`) ? methods[path.slice(grpcService.length + 2)] : undefined;
-  if (method) return method(stream, later);
-  stream.respond({ ':status': 200, 'content-type': 'application/grpc', 'grpc-status': '12', 'grpc-message': `no method ${path}` }, { endStream: true });
+  if (method) {
+    method(stream, later);
+    return;
+  }
+  stream.respond(
+    { ':status': 200, 'content-type': 'application/grpc', 'grpc-status': '12', 'grpc-message': `no method ${path}` },
+    { endStream: true },
+  );
 }

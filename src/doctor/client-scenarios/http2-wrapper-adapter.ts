@@ -1,12 +1,20 @@
 import type { EventEmitter } from 'node:events';
-import { member, type ClientAdapter, type ClientHelpers, type ClientTarget, type OpenedClient } from './adapter.js';
+import { type ClientAdapter, type ClientHelpers, type ClientTarget, member, type OpenedClient } from './adapter.js';
 import type { RequestProbe } from './callback-log.js';
 
 /** An http2-wrapper `ClientRequest`, as far as the adapter uses it. */
-interface Http2WrapperRequest extends EventEmitter { end(): void }
-type RequestFunction = (url: string, options: object, callback: (response: EventEmitter) => void) => Http2WrapperRequest;
+interface Http2WrapperRequest extends EventEmitter {
+  end(): void;
+}
+type RequestFunction = (
+  url: string,
+  options: object,
+  callback: (response: EventEmitter) => void,
+) => Http2WrapperRequest;
 /** `http2wrapper.Agent`: a session pool that queues requests while a session connects. */
-export interface Http2WrapperAgent { destroy(): void }
+export interface Http2WrapperAgent {
+  destroy(): void;
+}
 export type Http2WrapperAgentConstructor = new () => Http2WrapperAgent;
 
 /** A new Agent, passed through the integration's wrapper when one is given. */
@@ -16,7 +24,12 @@ export function createAgent(Agent: Http2WrapperAgentConstructor, helpers: Client
 }
 
 /** Makes one `GET /hello` and records every user-facing callback of it; settles on `close` or `error`. */
-function requestHello(request: RequestFunction, target: ClientTarget, agent: Http2WrapperAgent, probe: RequestProbe): Promise<void> {
+function requestHello(
+  request: RequestFunction,
+  target: ClientTarget,
+  agent: Http2WrapperAgent,
+  probe: RequestProbe,
+): Promise<void> {
   return new Promise<void>((resolve) => {
     const onResponse = probe.wrap('response callback', (response: EventEmitter) => {
       probe.listen(response, 'response', ['data', 'end', 'close']);
@@ -47,10 +60,19 @@ export function http2WrapperAdapter(http2wrapper: unknown): ClientAdapter {
   return {
     client: 'http2-wrapper',
     h2c: false,
-    kinds: [{
-      name: 'request',
-      callbacks: ['response callback', 'request response', 'response data', 'response end', 'response close', 'request error?'],
-    }],
+    kinds: [
+      {
+        name: 'request',
+        callbacks: [
+          'response callback',
+          'request response',
+          'response data',
+          'response end',
+          'response close',
+          'request error?',
+        ],
+      },
+    ],
     phases: ['cold', 'warm', 'after GOAWAY'],
     helperHooks: ['wrapHttp2WrapperAgent'],
     open(target: ClientTarget): OpenedClient {

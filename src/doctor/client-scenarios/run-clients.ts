@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { ClientAdapter, ClientHelpers, ClientPhase, OpenedClient } from './adapter.js';
-import { CallbackLog, type CallbackCell } from './callback-log.js';
-import { startClientScenarioServer, type ClientScenarioServer } from './client-server.js';
+import { type CallbackCell, CallbackLog } from './callback-log.js';
+import { type ClientScenarioServer, startClientScenarioServer } from './client-server.js';
 
 export interface ClientRunOptions {
   /** Key and certificate for the loopback server; required by clients that need ALPN (all but grpc-js). */
@@ -66,25 +66,38 @@ const restartAfterMs = 150;
  * ```
  */
 export async function runClientScenarios(adapter: ClientAdapter, options: ClientRunOptions = {}): Promise<ClientRun> {
-  if (!adapter.h2c && !options.tls) throw new TypeError(`${adapter.client} speaks HTTP/2 only over TLS (ALPN): pass options.tls`);
+  if (!adapter.h2c && !options.tls)
+    throw new TypeError(`${adapter.client} speaks HTTP/2 only over TLS (ALPN): pass options.tls`);
   const helpers = options.helpers ?? {};
   const requests = options.requests ?? 8;
   const timeoutMs = options.timeoutMs ?? 5_000;
-  const server = await startClientScenarioServer({ ...(options.tls && { tls: options.tls }), delayMs: options.delayMs ?? 20 });
+  const server = await startClientScenarioServer({
+    ...(options.tls && { tls: options.tls }),
+    delayMs: options.delayMs ?? 20,
+  });
   const phases = adapter.phases.filter((phase) => options.phases?.includes(phase) ?? true);
   let client: OpenedClient | undefined;
   const results: PhaseResult[] = [];
   let closeError: string | undefined;
   try {
-    client = adapter.open({ origin: server.origin, authority: server.authority, ...(options.tls && { ca: options.tls.cert }), helpers });
+    client = adapter.open({
+      origin: server.origin,
+      authority: server.authority,
+      ...(options.tls && { ca: options.tls.cert }),
+      helpers,
+    });
     const als = new AsyncLocalStorage<string>();
-    for (const phase of phases) results.push(await runPhase({ adapter, client, server, als, requests, timeoutMs }, phase));
+    for (const phase of phases)
+      results.push(await runPhase({ adapter, client, server, als, requests, timeoutMs }, phase));
   } finally {
     closeError = client && (await closeWithin(client, timeoutMs));
     await server.close();
   }
   return {
-    client: adapter.client, transport: options.tls ? 'tls' : 'h2c', requests, phases: results,
+    client: adapter.client,
+    transport: options.tls ? 'tls' : 'h2c',
+    requests,
+    phases: results,
     helpers: adapter.helperHooks.filter((hook) => helpers[hook] !== undefined),
     ...(closeError !== undefined && { error: closeError }),
   };
@@ -116,27 +129,39 @@ async function runPhase(context: PhaseContext, phase: ClientPhase): Promise<Phas
   const settled = await withinTime(Promise.all(pending), timeoutMs);
   log.stop();
   await restarted;
-  if (!settled) problems.unshift(`hung: ${pending.length - finished} of ${pending.length} requests did not finish within ${timeoutMs} ms`);
+  if (!settled)
+    problems.unshift(
+      `hung: ${pending.length - finished} of ${pending.length} requests did not finish within ${timeoutMs} ms`,
+    );
   const counts = { started: pending.length, finished, sessionsOpened: server.sessionsOpened - sessionsBefore };
   return phaseResult(phase, log.cells(), { ...counts, errors: log.errors(), problems });
 }
 
 /** Starts every request of every kind at once, each in its own store, interleaving the kinds. */
-function startAll(context: PhaseContext, phase: ClientPhase, log: CallbackLog, problems: string[]): Array<Promise<void>> {
+function startAll(
+  context: PhaseContext,
+  phase: ClientPhase,
+  log: CallbackLog,
+  problems: string[],
+): Array<Promise<void>> {
   const pending: Array<Promise<void>> = [];
   const prefix = phase.split(' ').pop() as string; // cold, warm, GOAWAY, restart
   for (let i = 0; i < context.requests; i++) {
     for (const kind of context.adapter.kinds) {
       const store = `${prefix}:${kind.name}:${i}`;
       const probe = log.probe(store, kind.callbacks);
-      const failed = (error: unknown) => { problems.push(`${store} threw ${describe(error)}`); };
-      pending.push(context.als.run(store, () => {
-        try {
-          return context.client.start(kind.name, probe, phase).catch(failed);
-        } catch (error) {
-          return Promise.resolve(failed(error));
-        }
-      }));
+      const failed = (error: unknown) => {
+        problems.push(`${store} threw ${describe(error)}`);
+      };
+      pending.push(
+        context.als.run(store, () => {
+          try {
+            return context.client.start(kind.name, probe, phase).catch(failed);
+          } catch (error) {
+            return Promise.resolve(failed(error));
+          }
+        }),
+      );
     }
   }
   return pending;
@@ -145,7 +170,9 @@ function startAll(context: PhaseContext, phase: ClientPhase, log: CallbackLog, p
 /** Starts the stopped server again on its port after a moment, so that calls queue while it is down. */
 async function restartLater(server: ClientScenarioServer, problems: string[]): Promise<void> {
   await new Promise((resolve) => setTimeout(resolve, restartAfterMs));
-  await server.restart().catch((error: unknown) => { problems.push(`restart failed: ${describe(error)}`); });
+  await server.restart().catch((error: unknown) => {
+    problems.push(`restart failed: ${describe(error)}`);
+  });
 }
 
 type Outcome = Pick<PhaseResult, 'started' | 'finished' | 'sessionsOpened' | 'errors'> & { problems: string[] };
@@ -156,7 +183,8 @@ function phaseResult(phase: ClientPhase, cells: CallbackCell[], outcome: Outcome
   const right = cells.reduce((sum, cell) => sum + cell.right, 0);
   const missing = cells.reduce((sum, cell) => sum + (cell.expect === 'runs' ? cell.requests - cell.ran : 0), 0);
   const error = problems.length > 0 ? problems.slice(0, 3).join('; ') : undefined;
-  const summary = `${phase}: ${right} of ${total} callbacks in the right store` +
+  const summary =
+    `${phase}: ${right} of ${total} callbacks in the right store` +
     `${missing > 0 ? `, ${missing} did not run` : ''}${error ? ` (${error})` : ''}`;
   return { phase, ...counts, right, total, missing, cells, ...(error !== undefined && { error }), summary };
 }
@@ -165,7 +193,9 @@ function phaseResult(phase: ClientPhase, cells: CallbackCell[], outcome: Outcome
 async function closeWithin(client: OpenedClient, ms: number): Promise<string | undefined> {
   let failure: string | undefined;
   try {
-    const closing = client.close().catch((error: unknown) => { failure = `closing the client failed: ${describe(error)}`; });
+    const closing = client.close().catch((error: unknown) => {
+      failure = `closing the client failed: ${describe(error)}`;
+    });
     if (!(await withinTime(closing, ms))) return `the client did not close within ${ms} ms`;
   } catch (error) {
     return `closing the client failed: ${describe(error)}`;
@@ -176,9 +206,17 @@ async function closeWithin(client: OpenedClient, ms: number): Promise<string | u
 /** Resolves true if `promise` settles within `ms`, false otherwise; a rejection counts as settled. */
 async function withinTime(promise: Promise<unknown> | undefined, ms: number): Promise<boolean> {
   let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(false), ms); });
+  const late = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
   try {
-    return await Promise.race([Promise.resolve(promise).then(() => true, () => true), late]);
+    return await Promise.race([
+      Promise.resolve(promise).then(
+        () => true,
+        () => true,
+      ),
+      late,
+    ]);
   } finally {
     clearTimeout(timer);
   }

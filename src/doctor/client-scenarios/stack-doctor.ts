@@ -4,7 +4,13 @@ import { pathToFileURL } from 'node:url';
 import { detectRuntime, type RuntimeInfo } from '../doctor.js';
 import { formatTable, type TableLine } from '../table.js';
 import type { ClientRun } from './run-clients.js';
-import { findInstalledClients, runClientStack, type ClientMode, type InstalledClient, type StackEntry } from './stack.js';
+import {
+  type ClientMode,
+  findInstalledClients,
+  type InstalledClient,
+  runClientStack,
+  type StackEntry,
+} from './stack.js';
 
 export interface StackDoctorOptions {
   /** The project whose clients are measured. Default: the current directory. */
@@ -35,8 +41,11 @@ export interface StackReport {
 
 /** Every phase of the run finished, every callback ran and saw its own request's store. */
 export function runClean(run: ClientRun | undefined): boolean {
-  return run !== undefined && run.error === undefined &&
-    run.phases.every((phase) => phase.error === undefined && phase.missing === 0 && phase.right === phase.total);
+  return (
+    run !== undefined &&
+    run.error === undefined &&
+    run.phases.every((phase) => phase.error === undefined && phase.missing === 0 && phase.right === phase.total)
+  );
 }
 
 /** The command that starts `cli` again on this runtime with `register` preloaded, as the README tells users to. */
@@ -57,7 +66,11 @@ function runRegisterChild(options: StackDoctorOptions, from: string): Promise<St
       try {
         resolvePromise((JSON.parse(stdout) as { entries: StackEntry[] }).entries);
       } catch {
-        reject(new Error(`the register child failed: ${(error?.message ?? '').split('\n')[0]} ${stderr.trim().split('\n').slice(-3).join(' ')}`.trim()));
+        reject(
+          new Error(
+            `the register child failed: ${(error?.message ?? '').split('\n')[0]} ${stderr.trim().split('\n').slice(-3).join(' ')}`.trim(),
+          ),
+        );
       }
     });
   });
@@ -78,13 +91,22 @@ export async function runStackDoctor(options: StackDoctorOptions): Promise<Stack
   const modes = [...(options.modes ?? defaultModes())];
   const installed = findInstalledClients(from).filter((client) => options.only?.includes(client.client) ?? true);
   const clients: StackClientReport[] = installed.map(({ entry: _, ...named }) => ({ ...named, modes: {} }));
-  const common = { from, ...(options.only && { only: options.only }), ...(options.requests !== undefined && { requests: options.requests }) };
+  const common = {
+    from,
+    ...(options.only && { only: options.only }),
+    ...(options.requests !== undefined && { requests: options.requests }),
+  };
   for (const mode of modes) {
     let entries: StackEntry[];
     try {
       entries = mode === 'register' ? await runRegisterChild(options, from) : await runClientStack({ ...common, mode });
     } catch (error) {
-      entries = clients.map(({ modes: _, ...named }) => ({ ...named, mode, skipKind: 'failure' as const, skipped: (error as Error).message }));
+      entries = clients.map(({ modes: _, ...named }) => ({
+        ...named,
+        mode,
+        skipKind: 'failure' as const,
+        skipped: (error as Error).message,
+      }));
     }
     for (const entry of entries) {
       const client = clients.find((candidate) => candidate.package === entry.package);
@@ -92,11 +114,18 @@ export async function runStackDoctor(options: StackDoctorOptions): Promise<Stack
     }
   }
   const runtime = detectRuntime();
-  const ok = clients.every((client) => Object.values(client.modes).every((entry) =>
-    entry.mode === 'native' || runClean(entry.run) || entry.skipKind === 'runtime' || entry.skipKind === 'helper'));
-  const notes = runtime.name === 'deno'
-    ? ['Deno: after GOAWAY and server restart are not run; a GOAWAY with streams in flight aborts Deno 2.9 (nghttp2 assertion in find_stream_on_goaway_func).']
-    : [];
+  const ok = clients.every((client) =>
+    Object.values(client.modes).every(
+      (entry) =>
+        entry.mode === 'native' || runClean(entry.run) || entry.skipKind === 'runtime' || entry.skipKind === 'helper',
+    ),
+  );
+  const notes =
+    runtime.name === 'deno'
+      ? [
+          'Deno: after GOAWAY and server restart are not run; a GOAWAY with streams in flight aborts Deno 2.9 (nghttp2 assertion in find_stream_on_goaway_func).',
+        ]
+      : [];
   return { runtime, from, modes, clients, notes, ok };
 }
 
@@ -116,9 +145,15 @@ export function formatStackReport(report: StackReport): string {
   const lines: TableLine[] = [];
   const notes: string[] = [];
   for (const client of report.clients) {
-    const phases = [...new Set(Object.values(client.modes).flatMap((entry) => entry.run?.phases.map((phase) => phase.phase) ?? []))];
+    const phases = [
+      ...new Set(Object.values(client.modes).flatMap((entry) => entry.run?.phases.map((phase) => phase.phase) ?? [])),
+    ];
     phases.forEach((phase, i) => {
-      lines.push([i === 0 ? `${client.package} ${client.version}` : '', phase, ...report.modes.map((mode) => phaseCell(client.modes[mode], phase))]);
+      lines.push([
+        i === 0 ? `${client.package} ${client.version}` : '',
+        phase,
+        ...report.modes.map((mode) => phaseCell(client.modes[mode], phase)),
+      ]);
     });
     if (phases.length === 0) lines.push([`${client.package} ${client.version}`, '–', ...report.modes.map(() => '–')]);
     const said = new Set<string>();
@@ -139,6 +174,8 @@ export function formatStackReport(report: StackReport): string {
     formatTable(['client', 'phase', ...report.modes], lines),
     ...notes,
     ...report.notes,
-    report.ok ? 'Every client keeps its callbacks in their requests\' stores with the fix.' : '✘ Some client loses a request\'s store with the fix: see the ✘ cells.',
+    report.ok
+      ? "Every client keeps its callbacks in their requests' stores with the fix."
+      : "✘ Some client loses a request's store with the fix: see the ✘ cells.",
   ].join('\n');
 }

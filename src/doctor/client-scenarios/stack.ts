@@ -11,7 +11,7 @@ import { gotAdapter } from './got-adapter.js';
 import { grpcJsAdapter } from './grpc-js-adapter.js';
 import { http2WrapperAdapter } from './http2-wrapper-adapter.js';
 import { loopbackTls } from './loopback-tls.js';
-import { runClientScenarios, type ClientRun } from './run-clients.js';
+import { type ClientRun, runClientScenarios } from './run-clients.js';
 import { undiciAdapter } from './undici-adapter.js';
 
 /**
@@ -27,7 +27,10 @@ export const clientNames = ['grpc-js', 'http2-wrapper', 'got', 'undici'] as cons
 export type ClientName = (typeof clientNames)[number];
 
 const packageNames: Record<ClientName, string> = {
-  'grpc-js': '@grpc/grpc-js', 'http2-wrapper': 'http2-wrapper', got: 'got', undici: 'undici',
+  'grpc-js': '@grpc/grpc-js',
+  'http2-wrapper': 'http2-wrapper',
+  got: 'got',
+  undici: 'undici',
 };
 
 /** A client library as a project has it installed. */
@@ -63,7 +66,10 @@ function resolveEntry(require: NodeJS.Require, name: string): string | undefined
     const entry = require.resolve(name);
     if (isPath(entry)) return entry;
     const manifest = require.resolve(`${name}/package.json`);
-    return join(dirname(manifest), (JSON.parse(readFileSync(manifest, 'utf8')) as { main?: string }).main ?? 'index.js');
+    return join(
+      dirname(manifest),
+      (JSON.parse(readFileSync(manifest, 'utf8')) as { main?: string }).main ?? 'index.js',
+    );
   } catch {
     return undefined;
   }
@@ -97,10 +103,14 @@ export function findInstalledClients(from: string = process.cwd()): InstalledCli
 export async function loadClientAdapter(installed: InstalledClient): Promise<ClientAdapter> {
   const require = createRequire(installed.entry);
   switch (installed.client) {
-    case 'grpc-js': return grpcJsAdapter(require(installed.entry));
-    case 'http2-wrapper': return http2WrapperAdapter(require(installed.entry));
-    case 'undici': return undiciAdapter(require(installed.entry));
-    case 'got': return gotAdapter(await import(pathToFileURL(installed.entry).href), require(require.resolve('http2-wrapper')));
+    case 'grpc-js':
+      return grpcJsAdapter(require(installed.entry));
+    case 'http2-wrapper':
+      return http2WrapperAdapter(require(installed.entry));
+    case 'undici':
+      return undiciAdapter(require(installed.entry));
+    case 'got':
+      return gotAdapter(await import(pathToFileURL(installed.entry).href), require(require.resolve('http2-wrapper')));
   }
 }
 
@@ -153,17 +163,19 @@ function defaultPhases(): ClientPhase[] {
  * so in each entry if it was not.
  */
 export async function runClientStack(options: StackOptions): Promise<StackEntry[]> {
-  const installed = findInstalledClients(options.from).filter((client) => options.only?.includes(client.client) ?? true);
+  const installed = findInstalledClients(options.from).filter(
+    (client) => options.only?.includes(client.client) ?? true,
+  );
   const entries: StackEntry[] = [];
   const late = options.mode === 'late';
   // Undone afterwards only where this call turned it on.
-  const patched = late && { clients: !patchStatus().clients, http2: patchHttp2() };
+  const patched = late ? { clients: !patchStatus().clients, http2: patchHttp2() } : undefined;
   if (late) patchClients();
   try {
     for (const client of installed) entries.push(await runOne(client, options));
   } finally {
-    if (patched && patched.clients) unpatchClients();
-    if (patched && patched.http2) unpatchHttp2();
+    if (patched?.clients) unpatchClients();
+    if (patched?.http2) unpatchHttp2();
   }
   return entries;
 }
@@ -171,10 +183,16 @@ export async function runClientStack(options: StackOptions): Promise<StackEntry[
 /** Why Deno 2.9's node:http2 cannot run `installed` at all, natively or not; undefined if it can. */
 function denoCannotRun(installed: InstalledClient): string | undefined {
   switch (installed.client) {
-    case 'http2-wrapper': return 'does not run on Deno 2.9: its sessions close without a SETTINGS frame (HTTP2WRAPPER_NOSETTINGS)';
-    case 'got': return 'does not run on Deno 2.9: http2-wrapper\'s sessions close without a SETTINGS frame, and a GOAWAY throws from Deno\'s http2 internals';
-    case 'undici': return installed.version.startsWith('6.') ? 'does not run on Deno 2.9 in version 6: its HTTP/2 requests never finish (measured with 6.0.0)' : undefined;
-    default: return undefined;
+    case 'http2-wrapper':
+      return 'does not run on Deno 2.9: its sessions close without a SETTINGS frame (HTTP2WRAPPER_NOSETTINGS)';
+    case 'got':
+      return "does not run on Deno 2.9: http2-wrapper's sessions close without a SETTINGS frame, and a GOAWAY throws from Deno's http2 internals";
+    case 'undici':
+      return installed.version.startsWith('6.')
+        ? 'does not run on Deno 2.9 in version 6: its HTTP/2 requests never finish (measured with 6.0.0)'
+        : undefined;
+    default:
+      return undefined;
   }
 }
 
@@ -182,7 +200,11 @@ async function runOne(installed: InstalledClient, options: StackOptions): Promis
   const { entry: _, ...named } = installed;
   const base = { ...named, mode: options.mode };
   if (options.mode === 'register' && !patchStatus().clients) {
-    return { ...base, skipKind: 'failure', skipped: 'register is not active in this process (start it with the register preload)' };
+    return {
+      ...base,
+      skipKind: 'failure',
+      skipped: 'register is not active in this process (start it with the register preload)',
+    };
   }
   const unsupported = (globalThis as { Deno?: unknown }).Deno !== undefined && denoCannotRun(installed);
   if (unsupported) return { ...base, skipKind: 'runtime', skipped: unsupported };
@@ -194,7 +216,11 @@ async function runOne(installed: InstalledClient, options: StackOptions): Promis
   }
   const explicit = options.mode === 'explicit';
   if (explicit && adapter.helperHooks.length === 0) {
-    return { ...base, skipKind: 'helper', skipped: `${installed.package} ${installed.version} has no extension point for a helper (undici: compose() arrived in 6.9); register covers it` };
+    return {
+      ...base,
+      skipKind: 'helper',
+      skipped: `${installed.package} ${installed.version} has no extension point for a helper (undici: compose() arrived in 6.9); register covers it`,
+    };
   }
   const run = await runClientScenarios(adapter, {
     ...(!adapter.h2c && { tls: loopbackTls }),

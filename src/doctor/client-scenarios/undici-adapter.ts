@@ -1,8 +1,10 @@
-import { member, type ClientAdapter, type ClientTarget, type OpenedClient } from './adapter.js';
+import { type ClientAdapter, type ClientTarget, member, type OpenedClient } from './adapter.js';
 import type { RequestProbe } from './callback-log.js';
 
 type Handler = Record<string, (...args: unknown[]) => unknown>;
-interface Dispatcher { dispatch(options: object, handler: Handler): boolean }
+interface Dispatcher {
+  dispatch(options: object, handler: Handler): boolean;
+}
 interface UndiciClient extends Dispatcher {
   /** Since undici 6.9.0. */
   compose?: (...interceptors: unknown[]) => Dispatcher;
@@ -11,7 +13,13 @@ interface UndiciClient extends Dispatcher {
 type ClientConstructor = new (origin: string, options: object) => UndiciClient;
 
 const legacyCallbacks = ['onConnect', 'onHeaders', 'onData', 'onComplete', 'onError?'];
-const controllerCallbacks = ['onRequestStart', 'onResponseStart', 'onResponseData', 'onResponseEnd', 'onResponseError?'];
+const controllerCallbacks = [
+  'onRequestStart',
+  'onResponseStart',
+  'onResponseData',
+  'onResponseEnd',
+  'onResponseError?',
+];
 
 /**
  * A handler whose every method records itself; `true` keeps a legacy response flowing.
@@ -45,11 +53,14 @@ export function undiciAdapter(undici: unknown): ClientAdapter {
   // Bun 1.4 answers the bare name `undici` with a built-in stub whose Client cannot dispatch; the
   // package itself loads by its file path.
   if (typeof Client.prototype.dispatch !== 'function') {
-    throw new TypeError('undici: this Client has no dispatch() (Bun\'s built-in undici? load the package by its file path)');
+    throw new TypeError(
+      "undici: this Client has no dispatch() (Bun's built-in undici? load the package by its file path)",
+    );
   }
   // The controller handler API (onRequestStart, …) and cacheStores both arrived in undici 7.0.0;
   // no 6.x exports cacheStores (checked up to 6.29.1).
-  const controllerApi = (undici as { cacheStores?: unknown }).cacheStores !== undefined ||
+  const controllerApi =
+    (undici as { cacheStores?: unknown }).cacheStores !== undefined ||
     (undici as { default?: { cacheStores?: unknown } }).default?.cacheStores !== undefined;
   const composes = typeof (Client.prototype as UndiciClient).compose === 'function';
   return {
@@ -66,10 +77,11 @@ export function undiciAdapter(undici: unknown): ClientAdapter {
       const interceptors = target.helpers.undiciInterceptors;
       const dispatcher = interceptors && client.compose ? client.compose(...interceptors) : client;
       return {
-        start: (kind, probe) => new Promise<void>((resolve) => {
-          const handler = recordingHandler(probe, kind === 'legacy' ? legacyCallbacks : controllerCallbacks, resolve);
-          dispatcher.dispatch({ path: '/hello', method: 'GET' }, handler);
-        }),
+        start: (kind, probe) =>
+          new Promise<void>((resolve) => {
+            const handler = recordingHandler(probe, kind === 'legacy' ? legacyCallbacks : controllerCallbacks, resolve);
+            dispatcher.dispatch({ path: '/hello', method: 'GET' }, handler);
+          }),
         close: () => client.destroy(),
       };
     },

@@ -26,11 +26,16 @@ function scopedEmit(event, a, b, c) {
     const emit = emitBelow(this);
     try {
       switch (arguments.length) {
-        case 1: return scope.runInAsyncScope(emit, this, event);
-        case 2: return scope.runInAsyncScope(emit, this, event, a);
-        case 3: return scope.runInAsyncScope(emit, this, event, a, b);
-        case 4: return scope.runInAsyncScope(emit, this, event, a, b, c);
-        default: return scope.runInAsyncScope(emit, this, ...arguments);
+        case 1:
+          return scope.runInAsyncScope(emit, this, event);
+        case 2:
+          return scope.runInAsyncScope(emit, this, event, a);
+        case 3:
+          return scope.runInAsyncScope(emit, this, event, a, b);
+        case 4:
+          return scope.runInAsyncScope(emit, this, event, a, b, c);
+        default:
+          return scope.runInAsyncScope(emit, this, ...arguments);
       }
     } finally {
       if (event === 'close') release(this, scope);

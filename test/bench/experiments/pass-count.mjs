@@ -18,13 +18,20 @@ function passEmit(event, a, b) {
   const emit = this[kEmitBelow] ?? Object.getPrototypeOf(this).emit;
   if (event === 'close') {
     const scope = this[kScope];
-    if (scope) { this[kScope] = null; scope.emitDestroy(); }
+    if (scope) {
+      this[kScope] = null;
+      scope.emitDestroy();
+    }
   }
   switch (arguments.length) {
-    case 1: return emit.call(this, event);
-    case 2: return emit.call(this, event, a);
-    case 3: return emit.call(this, event, a, b);
-    default: return Reflect.apply(emit, this, arguments);
+    case 1:
+      return emit.call(this, event);
+    case 2:
+      return emit.call(this, event, a);
+    case 3:
+      return emit.call(this, event, a, b);
+    default:
+      return Reflect.apply(emit, this, arguments);
   }
 }
 
