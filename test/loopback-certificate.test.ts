@@ -2,7 +2,7 @@ import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { once } from 'node:events';
 import http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { makeLoopbackCertificate } from '../dist/esm/doctor/loopback-certificate.js';
 
 describe('makeLoopbackCertificate', () => {
@@ -63,5 +63,19 @@ describe('makeLoopbackCertificate', () => {
     expect(other.key).not.toBe(key);
     expect(new X509Certificate(other.cert).serialNumber).not.toBe(new X509Certificate(cert).serialNumber);
     expect(new X509Certificate(cert).checkPrivateKey(createPrivateKey(other.key))).toBe(false);
+  });
+
+  it('writes a validity that crosses 2050 as UTCTime then GeneralizedTime, as RFC 5280 wants', () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      vi.setSystemTime(new Date('2049-12-30T12:00:00Z'));
+      const x509 = new X509Certificate(makeLoopbackCertificate().cert);
+      expect([x509.validFrom, x509.validTo]).toEqual(['Dec 30 11:00:00 2049 GMT', 'Jan  2 12:00:00 2050 GMT']);
+      const der = x509.raw.toString('hex');
+      expect(der).toContain(Buffer.from('491230110000Z').toString('hex')); // UTCTime
+      expect(der).toContain(Buffer.from('20500102120000Z').toString('hex')); // GeneralizedTime
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
