@@ -294,7 +294,7 @@ async function runMode(mode, tracer, clients, traceOwners) {
     const entry = { ...named };
     try {
       const run = await runClientScenarios(traced(adapter, tracer, logs, traceOwners), {
-        ...(!adapter.h2c && { tls: loopbackTls }),
+        ...(!adapter.h2c && { tls: loopbackTls() }),
         phases,
         requests: Number(flags.requests),
       });

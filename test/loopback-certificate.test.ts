@@ -1,4 +1,4 @@
-import { X509Certificate, createPrivateKey } from 'node:crypto';
+import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { once } from 'node:events';
 import http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
@@ -22,20 +22,29 @@ describe('makeLoopbackCertificate', () => {
     await new Promise((resolve) => server.close(resolve));
   });
 
-  it.each(['127.0.0.1', 'localhost'])('serves HTTP/2 over TLS that a client trusting it as `ca` accepts for https://%s', async (host) => {
-    const session = http2.connect(`https://${host}:${port}`, { ca: cert });
-    sessions.push(session);
-    let sessionError: Error | undefined;
-    session.on('error', (error: Error) => { sessionError = error; });
-    const stream = session.request({ ':path': '/' });
-    stream.setEncoding('utf8');
-    let body = '';
-    stream.on('data', (chunk: string) => { body += chunk; });
-    // A refused certificate fails the session, which cancels the stream: report the session's reason.
-    const [headers] = (await once(stream, 'response').catch((error: unknown) => { throw sessionError ?? error; })) as [http2.IncomingHttpHeaders];
-    await once(stream, 'end');
-    expect([headers[':status'], body, sessionError]).toEqual([200, 'ok', undefined]);
-  });
+  it.each(['127.0.0.1', 'localhost'])(
+    'serves HTTP/2 over TLS that a client trusting it as `ca` accepts for https://%s',
+    async (host) => {
+      const session = http2.connect(`https://${host}:${port}`, { ca: cert });
+      sessions.push(session);
+      let sessionError: Error | undefined;
+      session.on('error', (error: Error) => {
+        sessionError = error;
+      });
+      const stream = session.request({ ':path': '/' });
+      stream.setEncoding('utf8');
+      let body = '';
+      stream.on('data', (chunk: string) => {
+        body += chunk;
+      });
+      // A refused certificate fails the session, which cancels the stream: report the session's reason.
+      const [headers] = (await once(stream, 'response').catch((error: unknown) => {
+        throw sessionError ?? error;
+      })) as [http2.IncomingHttpHeaders];
+      await once(stream, 'end');
+      expect([headers[':status'], body, sessionError]).toEqual([200, 'ok', undefined]);
+    },
+  );
 
   it('is self-signed for CN 127.0.0.1, with SANs IP 127.0.0.1 and DNS localhost, from an hour ago for three days', () => {
     const x509 = new X509Certificate(cert);

@@ -67,6 +67,12 @@ describe('what npm pack puts in the tarball', () => {
     });
   });
 
+  it('carries no private key: the doctor makes its loopback certificate at run time', () => {
+    const withKey = files.filter((path) => readFileSync(join(unpacked, path), 'utf8').includes('PRIVATE KEY-----'));
+    expect(files.length).toBeGreaterThan(50);
+    expect(withKey).toEqual([]);
+  });
+
   it('every source map names sources that are in the tarball', () => {
     const maps = files.filter((path) => path.endsWith('.js.map'));
     expect(maps.length).toBeGreaterThan(20);

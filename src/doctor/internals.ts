@@ -19,7 +19,6 @@ export { gotAdapter } from './client-scenarios/got-adapter.js';
 export { grpcJsAdapter } from './client-scenarios/grpc-js-adapter.js';
 export { grpcService } from './client-scenarios/grpc-routes.js';
 export { http2WrapperAdapter } from './client-scenarios/http2-wrapper-adapter.js';
-export { loopbackTls } from './client-scenarios/loopback-tls.js';
 export type { ClientRun, ClientRunOptions, PhaseResult } from './client-scenarios/run-clients.js';
 export { runClientScenarios } from './client-scenarios/run-clients.js';
 export type { ClientMode, ClientName, InstalledClient, StackEntry, StackOptions } from './client-scenarios/stack.js';
@@ -41,6 +40,7 @@ export {
 export { undiciAdapter } from './client-scenarios/undici-adapter.js';
 export type { DoctorOptions, DoctorReport, RuntimeInfo } from './doctor.js';
 export { detectRuntime, runDoctor } from './doctor.js';
+export { loopbackTls } from './loopback-certificate.js';
 export type { CellResult, Expectation, Recorder } from './recorder.js';
 export type { ModeCell, ReportRow, ScenarioNotes, Summary } from './report.js';
 export { compareToNative, shimmedClean, summarize } from './report.js';

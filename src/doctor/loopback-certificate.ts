@@ -68,25 +68,43 @@ export function makeLoopbackCertificate(): { key: string; cert: string } {
     sequence(time(new Date(now - hour)), time(new Date(now + 72 * hour))),
     name,
     publicKey.export({ type: 'spki', format: 'der' }),
-    der(0xa3, sequence(
-      // basicConstraints CA:FALSE, an empty SEQUENCE in DER. An end-entity certificate: rustls
-      // (Deno's own TLS) refuses a CA certificate as the server's ("CaUsedAsEndEntity").
-      extension('2.5.29.19', true, sequence()),
-      // keyUsage digitalSignature (bit 0; 7 unused bits): all an ECDSA key does in TLS 1.2/1.3. Not
-      // keyCertSign: it signs no other certificate, and OpenSSL and BoringSSL trust it without.
-      extension('2.5.29.15', true, der(0x03, Buffer.from([0x07, 0x80]))),
-      // extendedKeyUsage serverAuth: a TLS server's certificate, for verifiers that check the purpose.
-      extension('2.5.29.37', false, sequence(oid('1.3.6.1.5.5.7.3.1'))),
-      // subjectAltName IP 127.0.0.1 and DNS localhost: clients match the host against these (Node
-      // matches an IP only against IP entries, rustls ignores the CN), so both origins work.
-      extension('2.5.29.17', false, sequence(der(0x87, Buffer.from([127, 0, 0, 1])), der(0x82, Buffer.from('localhost')))),
-    )),
+    der(
+      0xa3,
+      sequence(
+        // basicConstraints CA:FALSE, an empty SEQUENCE in DER. An end-entity certificate: rustls
+        // (Deno's own TLS) refuses a CA certificate as the server's ("CaUsedAsEndEntity").
+        extension('2.5.29.19', true, sequence()),
+        // keyUsage digitalSignature (bit 0; 7 unused bits): all an ECDSA key does in TLS 1.2/1.3. Not
+        // keyCertSign: it signs no other certificate, and OpenSSL and BoringSSL trust it without.
+        extension('2.5.29.15', true, der(0x03, Buffer.from([0x07, 0x80]))),
+        // extendedKeyUsage serverAuth: a TLS server's certificate, for verifiers that check the purpose.
+        extension('2.5.29.37', false, sequence(oid('1.3.6.1.5.5.7.3.1'))),
+        // subjectAltName IP 127.0.0.1 and DNS localhost: clients match the host against these (Node
+        // matches an IP only against IP entries, rustls ignores the CN), so both origins work.
+        extension(
+          '2.5.29.17',
+          false,
+          sequence(der(0x87, Buffer.from([127, 0, 0, 1])), der(0x82, Buffer.from('localhost'))),
+        ),
+      ),
+    ),
   );
   // crypto.sign gives ECDSA's DER (r, s) SEQUENCE, which is what the BIT STRING holds (0 unused bits).
   const certificate = sequence(tbs, ecdsaWithSha256, der(0x03, Buffer.from([0]), sign('sha256', tbs, privateKey)));
-  const lines = certificate.toString('base64').match(/.{1,64}/g)!.join('\n');
+  const lines = certificate
+    .toString('base64')
+    .match(/.{1,64}/g)!
+    .join('\n');
   return {
     key: privateKey.export({ type: 'pkcs8', format: 'pem' }) as string,
     cert: `-----BEGIN CERTIFICATE-----\n${lines}\n-----END CERTIFICATE-----\n`,
   };
+}
+
+let made: { key: string; cert: string } | undefined;
+
+/** The certificate this process's doctor serves, made on first use. */
+export function loopbackTls(): { key: string; cert: string } {
+  made ??= makeLoopbackCertificate();
+  return made;
 }

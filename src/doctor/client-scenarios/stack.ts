@@ -6,11 +6,11 @@ import { grpcInterceptor } from '../../grpc-js.js';
 import { scopeHttp2WrapperAgent } from '../../http2-wrapper.js';
 import { patchClients, patchHttp2, patchStatus, unpatchClients, unpatchHttp2 } from '../../index.js';
 import { undiciInterceptor } from '../../undici.js';
+import { loopbackTls } from '../loopback-certificate.js';
 import type { ClientAdapter, ClientHelpers, ClientPhase } from './adapter.js';
 import { gotAdapter } from './got-adapter.js';
 import { grpcJsAdapter } from './grpc-js-adapter.js';
 import { http2WrapperAdapter } from './http2-wrapper-adapter.js';
-import { loopbackTls } from './loopback-tls.js';
 import { type ClientRun, runClientScenarios } from './run-clients.js';
 import { undiciAdapter } from './undici-adapter.js';
 
@@ -223,7 +223,7 @@ async function runOne(installed: InstalledClient, options: StackOptions): Promis
     };
   }
   const run = await runClientScenarios(adapter, {
-    ...(!adapter.h2c && { tls: loopbackTls }),
+    ...(!adapter.h2c && { tls: loopbackTls() }),
     ...(explicit && { helpers: explicitHelpers }),
     ...(options.requests !== undefined && { requests: options.requests }),
     phases: options.phases ?? defaultPhases(),
