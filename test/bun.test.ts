@@ -10,6 +10,7 @@ import {
 
 // The register preload on Bun, on real loopback servers: it reaches grpc-js, http2-wrapper (and
 // got through it) and npm's undici whether the app imports or requires them, nested copies too.
+// The app (test/fixtures/client-app.mjs) counts the stores itself; the doctor is tested at the end.
 const root = fileURLToPath(new URL('..', import.meta.url));
 const bun = ['node_modules/bun/bin/bun.exe', 'node_modules/bun/bin/bun'].map((path) => `${root}${path}`).find(existsSync);
 const register = `${root}dist/esm/register.js`;

@@ -20,7 +20,8 @@ describe('runClientStack modes that need no child process', () => {
     const [entry] = await runClientStack({ from: clientDirs.oldest, mode: 'explicit', only: ['undici'] });
     expect(entry).toMatchObject({
       client: 'undici', version: '6.0.0', skipKind: 'helper',
-      skipped: 'undici 6.0.0 has no extension point for a helper (undici: compose() arrived in 6.9); register covers it',
+      skipped: 'undici 6.0.0 has no extension point for a helper (undici: compose() arrived in 6.9); ' +
+        'register covers it',
     });
     expect(entry!.run).toBeUndefined();
   });
