@@ -4,9 +4,17 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import type { StackReport } from '../dist/esm/doctor/internals.js';
 import { runNode } from './helpers/child.js';
+import {
+  type AppRun,
+  app,
+  expectEveryCallbackInItsStore,
+  expectQueuedRequestsLoseTheirStore,
+  patchedCopies,
+} from './helpers/client-app.js';
 
 // The register preload on Bun, on real loopback servers: it reaches grpc-js, http2-wrapper (and
 // got through it) and npm's undici whether the app imports or requires them, nested copies too.
+// The app (test/fixtures/client-app.mjs) counts the stores itself; the doctor is tested at the end.
 const root = fileURLToPath(new URL('..', import.meta.url));
 const bun = ['node_modules/bun/bin/bun.exe', 'node_modules/bun/bin/bun']
   .map((path) => `${root}${path}`)
@@ -32,17 +40,6 @@ function runBun(file: string, args: string[] = [], bunArgs: string[] = []): Prom
   });
 }
 
-interface AppRun {
-  runtime: string;
-  patchClients: false | Array<{ name: string; version: string; path: string }> | undefined;
-  clients: Record<string, { clean: boolean; phases: string[] }>;
-}
-const app = 'test/fixtures/clients-as-app.mjs';
-const clientNames = ['grpc-js', 'http2-wrapper', 'got', 'undici'];
-const clean = (run: AppRun) =>
-  Object.fromEntries(Object.entries(run.clients).map(([name, { clean, phases }]) => [name, clean || phases]));
-const allClean = Object.fromEntries(clientNames.map((name) => [name, true]));
-
 // Skipped only where the `bun` devDependency did not install its binary (a platform Bun does not
 // ship for); npm ci installs it on every machine CI and this project run on.
 describe.skipIf(bun === undefined)('bun --preload register', () => {
@@ -55,7 +52,7 @@ describe.skipIf(bun === undefined)('bun --preload register', () => {
     it(`scopes every client the app ${how}s (${set}${set === 'oldest' ? ', nested node_modules' : ''}), cold, warm and after GOAWAY`, async () => {
       const run = (await runBun(app, [how, set, '--report'], ['--preload', register])) as AppRun;
       expect(run.runtime).toMatch(/^bun /);
-      expect(clean(run)).toEqual(allClean);
+      expectEveryCallbackInItsStore(run, set);
       // The preload patched every copy as it loaded: a later call finds nothing left to do.
       expect(run.patchClients).toBe(false);
     });
@@ -63,21 +60,19 @@ describe.skipIf(bun === undefined)('bun --preload register', () => {
 
   it('without it the same app loses the stores of queued requests, so the checks above mean something', async () => {
     const run = (await runBun(app, ['import', 'newest'])) as AppRun;
-    expect(Object.values(run.clients).map(({ clean }) => clean)).toEqual([false, false, false, false]);
+    expect(run.runtime).toMatch(/^bun /);
+    expectQueuedRequestsLoseTheirStore(run, 'newest');
   });
 
   it('patchClients() after the imports, with no preload, patches and names every copy loaded', async () => {
     const run = (await runBun(app, ['import', 'oldest', '--late'])) as AppRun;
-    expect(clean(run)).toEqual(allClean);
-    const patched = (run.patchClients || [])
-      .map(({ name, version, path }) => `${name} ${version} ${path.replace(/.*\/node_modules\//, '')}`)
-      .sort();
+    expectEveryCallbackInItsStore(run, 'oldest');
     // got 12.0.0 brings an http2-wrapper of its own, nested below it.
-    expect(patched).toEqual([
-      '@grpc/grpc-js 1.8.22 @grpc/grpc-js',
-      'http2-wrapper 2.0.3 http2-wrapper',
-      'http2-wrapper 2.2.4 http2-wrapper',
-      'undici 6.0.0 undici',
+    expect(patchedCopies(run)).toEqual([
+      '@grpc/grpc-js 1.8.22 test/clients/oldest/node_modules/@grpc/grpc-js',
+      'http2-wrapper 2.0.3 test/clients/oldest/node_modules/http2-wrapper',
+      'http2-wrapper 2.2.4 test/clients/oldest/node_modules/got/node_modules/http2-wrapper',
+      'undici 6.0.0 test/clients/oldest/node_modules/undici',
     ]);
   });
 
@@ -100,7 +95,7 @@ describe.skipIf(bun === undefined)('bun --preload register', () => {
         ['--import', 'http2-async-context/register'],
       )) as AppRun;
       expect(run.runtime).toMatch(/^node /);
-      expect(clean(run)).toEqual(allClean);
+      expectEveryCallbackInItsStore(run, 'newest');
       expect(run.patchClients).toBe(false);
     });
   }

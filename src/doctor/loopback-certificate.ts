@@ -33,7 +33,7 @@ function oid(dotted: string): Buffer {
 
 /** RFC 5280 wants UTCTime (YYMMDDHHMMSSZ) up to 2049 and GeneralizedTime (YYYY...) from 2050. */
 function time(date: Date): Buffer {
-  const digits = date.toISOString().replace(/[-:T]/g, '').slice(0, 14) + 'Z';
+  const digits = `${date.toISOString().replace(/[-:T]/g, '').slice(0, 14)}Z`;
   return date.getUTCFullYear() < 2050 ? der(0x17, Buffer.from(digits.slice(2))) : der(0x18, Buffer.from(digits));
 }
 
