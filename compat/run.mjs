@@ -150,14 +150,16 @@ function keepSection(text, name, previous) {
 }
 
 /**
- * Writes the summaries and the per-client table into README.md, and the full matrices (event by
- * event, client phase by phase, tracers) into compat/RESULTS.md, which the README links. With
+ * Writes the one-line summary per runtime into README.md, and the full matrices (event by event,
+ * client by client and phase by phase, tracers) into compat/RESULTS.md, which the README links. With
  * --tracers none, RESULTS.md keeps the tracer section it had.
  */
 function writeReadme() {
-  let readme = readFileSync('README.md', 'utf8');
-  readme = replaceSection(readme, 'compat', matrix.summaries.map((line) => `- ${line}`).join('\n'));
-  readme = replaceSection(readme, 'clients', formatClientMarkdown(clientMatrix));
+  const readme = replaceSection(
+    readFileSync('README.md', 'utf8'),
+    'compat',
+    matrix.summaries.map((line) => `- ${line}`).join('\n'),
+  );
   writeFileSync('README.md', readme);
   const results = replaceSection(
     '# Compatibility results\n\nEvery scenario of `npm run compat`, runtime by runtime. The README has the summary.\n\n' +

@@ -160,7 +160,29 @@ export function benchTable(summary) {
 }
 
 /**
- * The README's summary of an instruction-count run: for each variant it quotes, a row of marginal
+ * The README's one line from an instruction-count run: this package and a naive per-stream
+ * wrapper at 100 concurrent 1 KiB requests, and a grpc-js client under `register`, × native.
+ */
+export function instructionsSummaryLine(runtimes) {
+  const measured = Object.entries(runtimes).filter(([, entry]) => entry.instructions);
+  const summaries = measured.map(([name, entry]) => [
+    `${name.replace(/\d+$/, '')} ${entry.version}`,
+    summarizeInstructions(entry.instructions),
+  ]);
+  const ratios = (workload, variant) =>
+    summaries
+      .filter(([, summary]) => summary[workload]?.rows[variant])
+      .map(([name, summary]) => `${f(summary[workload].rows[variant].ratio, 2)}× on ${name}`)
+      .join(', ');
+  return (
+    `100 concurrent 1 KiB requests: ${ratios('c100', 'shimmed')} ` +
+    `(a naive per-stream \`emit\` wrapper: ${ratios('c100', 'naive')}); ` +
+    `a grpc-js client under \`register\`: ${ratios('grpc100', 'register')}`
+  );
+}
+
+/**
+ * The report's summary table of an instruction-count run: for each variant it quotes, a row of marginal
  * instructions per request as a multiple of the workload's baseline, a column per runtime.
  */
 export function instructionsSummaryTable(runtimes) {

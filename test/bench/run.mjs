@@ -31,6 +31,7 @@ import { findRuntimes } from '../../compat/runtimes.mjs';
 import { countInstructions, pinning, runClient, startServer, startSliceClient } from './processes.mjs';
 import {
   benchTable,
+  instructionsSummaryLine,
   instructionsSummaryTable,
   instructionsTable,
   soakTable,
@@ -264,6 +265,8 @@ function render(results, file) {
   } else {
     lines.push(
       'Instructions executed by the client process (all its threads), counted by cachegrind with no cache simulation; each variant in a process of its own, at two sizes. Marginal = the difference of the two counts over the difference of the sizes, so start-up and JIT warm-up cancel out. `native-again` is native in a second process: how far the count strays from itself.',
+      '',
+      instructionsSummaryTable(results.runtimes),
     );
   }
   for (const [name, entry] of Object.entries(results.runtimes)) {
@@ -303,19 +306,17 @@ function writeBetween(file, marker, text) {
 }
 
 /**
- * README gets the verdicts only (the targets, or the instruction ratios) and the command that
- * measured them; test/bench/RESULTS.md gets the whole report.
+ * test/bench/RESULTS.md gets the whole report; README.md, from an instruction-count run (the
+ * figures that repeat from run to run), one summary line and the command that measured it.
  */
 function writeReadme(results, report, file) {
   const counted = Object.values(results.runtimes).some((entry) => entry.instructions);
-  const marker = counted ? 'bench-instructions' : 'bench';
-  const verdicts = counted ? instructionsSummaryTable(results.runtimes) : targetsTable(results.runtimes);
-  const source = `_Measured on ${results.startedAt.slice(0, 10)} with \`${results.command}\`; the whole report: [test/bench/RESULTS.md](test/bench/RESULTS.md)._`;
-  writeBetween(join(root, 'README.md'), marker, `${source}\n\n${verdicts}`);
-  writeBetween(join(here, 'RESULTS.md'), marker, report);
-  console.log(
-    `\nREADME.md and test/bench/RESULTS.md: ${counted ? 'instruction counts' : 'timings'} written (from ${file}).`,
-  );
+  writeBetween(join(here, 'RESULTS.md'), counted ? 'bench-instructions' : 'bench', report);
+  if (counted) {
+    const source = `measured on ${results.startedAt.slice(0, 10)} with \`${results.command}\``;
+    writeBetween(join(root, 'README.md'), 'bench-summary', `${instructionsSummaryLine(results.runtimes)} (${source}).`);
+  }
+  console.log(`\n${counted ? 'README.md and ' : ''}test/bench/RESULTS.md: written (from ${file}).`);
 }
 
 /** `results` without each runtime's raw rounds: the summaries, soak and instruction counts the reports use. */
