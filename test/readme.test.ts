@@ -149,3 +149,31 @@ describe('the README, run as written', () => {
     }
   });
 });
+
+describe('the README API section', () => {
+  const readme = readFileSync(join(root, 'README.md'), 'utf8');
+  const api = readme.slice(readme.indexOf('## API'), readme.indexOf('### Command line'));
+  const entries = {
+    'http2-async-context': '../dist/esm/index.js',
+    'http2-async-context/grpc-js': '../dist/esm/grpc-js.js',
+    'http2-async-context/undici': '../dist/esm/undici.js',
+    'http2-async-context/http2-wrapper': '../dist/esm/http2-wrapper.js',
+    'http2-async-context/doctor': '../dist/esm/doctor.js',
+  };
+
+  for (const [entry, file] of Object.entries(entries)) {
+    it(`documents every export of ${entry}, under that entry`, async () => {
+      const names = Object.keys(await import(file)).sort();
+      expect(names.length).toBeGreaterThan(0);
+      const from = api.indexOf(`From \`${entry}\``);
+      expect(from, entry).toBeGreaterThanOrEqual(0);
+      const next = api.indexOf('From `', from + 1);
+      const section = api.slice(from, next === -1 ? undefined : next);
+      expect(names.filter((name) => !section.includes(`\`${name}`))).toEqual([]);
+    });
+  }
+
+  it('the doctor entry exports exactly what the README documents: runDoctor and formatDoctorReport', async () => {
+    expect(Object.keys(await import('../dist/esm/doctor.js')).sort()).toEqual(['formatDoctorReport', 'runDoctor']);
+  });
+});
