@@ -8,6 +8,7 @@ import {
   runScenarios,
   type Scenario,
   type ScenarioRun,
+  summarize,
 } from '../dist/esm/doctor/internals.js';
 import { connect } from '../dist/esm/index.js';
 import { transports, useServer } from './helpers/h2.js';
@@ -127,6 +128,41 @@ describe('comparing runs', () => {
     expect(compareToNative(native, []).map(({ shimmed: s }) => [s.ok, s.note])).toEqual([
       [false, 'fired on 0/1 streams, natively on 1'],
     ]);
+  });
+});
+
+describe('events the package changes on purpose', () => {
+  const headers = (firedOn: number, change?: string) => ({
+    scenario: 's',
+    name: 'headers',
+    kind: 'event' as const,
+    expect: 'never' as const,
+    streams: 1,
+    firedOn,
+    wrong: 0,
+    seen: [],
+    ok: firedOn === 0,
+    ...(change !== undefined && { change }),
+  });
+  const run = (cell: ReturnType<typeof headers>): ScenarioRun[] => [{ scenario: 's', cells: [cell], inversions: [] }];
+
+  it('are a change where native fires them, counted apart from the events; else a plain row', () => {
+    const changed = compareToNative(
+      run(headers(1, 'a 100 emits continue only')),
+      run(headers(0, 'a 100 emits continue only')),
+    );
+    expect(changed[0]?.change).toBe('a 100 emits continue only');
+    expect(summarize(changed)).toEqual({
+      events: { native: 0, shimmed: 0, total: 0 },
+      checks: { native: 0, shimmed: 0, total: 0 },
+      changed: 1,
+    });
+    const same = compareToNative(
+      run(headers(0, 'a 100 emits continue only')),
+      run(headers(0, 'a 100 emits continue only')),
+    );
+    expect(same[0]).not.toHaveProperty('change');
+    expect(summarize(same)).toMatchObject({ events: { native: 1, shimmed: 1, total: 1 }, changed: 0 });
   });
 });
 

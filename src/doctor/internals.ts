@@ -50,4 +50,4 @@ export type { OpenedRequest, RequestPlan, Scenario, ScenarioContext } from './sc
 export type { ScenarioServer, ScenarioServerOptions } from './server.js';
 export { startScenarioServer } from './server.js';
 export type { TableLine } from './table.js';
-export { cellDetail, formatDoctorReport, formatTable, mark, rowLabel, summaryLine } from './table.js';
+export { cellDetail, changedMark, formatDoctorReport, formatTable, mark, rowLabel, summaryLine } from './table.js';

@@ -9,6 +9,9 @@ export function mark(ok: boolean | null): string {
   return ok === null ? '–' : ok ? '✔' : '✘';
 }
 
+/** The native mark of a row the package changes on purpose (`ReportRow.change`): a difference, not a loss. */
+export const changedMark = '≠';
+
 /**
  * Aligns columns by padding every cell to its column's widest. Widths are counted in code
  * points, which is what a terminal shows for the marks used here.
@@ -37,10 +40,14 @@ export function cellDetail(cell: ModeCell): string {
   return cell.note ?? (cell.firedOn === 0 ? 'did not fire' : `fired on ${cell.firedOn}/${cell.streams}`);
 }
 
-/** `native: 41/52 events in the right scope · with http2-async-context: 52/52` (plus checks). */
+/**
+ * `native: 41/52 events in the right scope · with http2-async-context: 52/52` (plus the rows
+ * changed on purpose, and checks).
+ */
 export function summaryLine(summary: Summary, nativeName = 'native', shimmedName = 'with http2-async-context'): string {
-  const { events, checks } = summary;
-  const line = `${nativeName}: ${events.native}/${events.total} events in the right scope · ${shimmedName}: ${events.shimmed}/${events.total}`;
+  const { events, checks, changed } = summary;
+  const changes = changed > 0 ? ` · ${changed} changed on purpose` : '';
+  const line = `${nativeName}: ${events.native}/${events.total} events in the right scope · ${shimmedName}: ${events.shimmed}/${events.total}${changes}`;
   return checks.total === 0
     ? line
     : `${line} · checks ${checks.native}/${checks.total} → ${checks.shimmed}/${checks.total}`;
@@ -74,7 +81,9 @@ export function formatDoctorReport(report: DoctorReport): string {
     const detail = [cellDetail(row.native), cellDetail(row.shimmed)].map((text, i) =>
       text ? `${i ? 'shimmed' : nativeName} ${text}` : '',
     );
-    lines.push([rowLabel(row), mark(row.native.ok), mark(row.shimmed.ok), detail.filter(Boolean).join('; ')]);
+    if (row.change !== undefined) detail[0] = `changed on purpose: ${row.change}`;
+    const nativeMark = row.change === undefined ? mark(row.native.ok) : changedMark;
+    lines.push([rowLabel(row), nativeMark, mark(row.shimmed.ok), detail.filter(Boolean).join('; ')]);
   }
   return [
     `http2-async-context doctor · ${runtime} · against ${server}`,
