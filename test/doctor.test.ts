@@ -1,6 +1,13 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type DoctorReport, type ScenarioServer, startScenarioServer } from '../dist/esm/doctor/internals.js';
+import {
+  type DoctorReport,
+  doctorLegend,
+  type ScenarioServer,
+  startScenarioServer,
+} from '../dist/esm/doctor/internals.js';
 import { runCli } from './helpers/cli.js';
 
 const row = (report: DoctorReport, scenario: string, name: string) =>
@@ -9,10 +16,16 @@ const row = (report: DoctorReport, scenario: string, name: string) =>
 describe('the doctor command', () => {
   let report: DoctorReport;
   let code: number;
+  let stdout: string;
   beforeAll(async () => {
     const run = await runCli(['doctor', '--json']);
-    code = run.code;
+    ({ code, stdout } = run);
     report = JSON.parse(run.stdout) as DoctorReport;
+  });
+
+  it('--json prints the report alone: no legend, no next step', () => {
+    expect(stdout).not.toContain('legend:');
+    expect(stdout).not.toContain('Next:');
   });
 
   it('doctor --json exits 0 with every shimmed cell right on this Node, against its own loopback server', () => {
@@ -73,6 +86,7 @@ describe('the doctor command', () => {
 });
 
 describe('the doctor table', () => {
+  const legend = doctorLegend().join('\n');
   let server: ScenarioServer;
   beforeAll(async () => {
     server = await startScenarioServer();
@@ -87,8 +101,42 @@ describe('the doctor table', () => {
       /\n {2}headers \(must not fire\) +≠ +✔ +changed on purpose: a 100 emits continue only, not headers\n/,
     );
     expect(stdout).toMatch(
-      /\nnative: (\d+)\/(\d+) events in the right scope · with http2-async-context: \2\/\2 · 1 changed on purpose · checks 2\/2 → 2\/2\n$/,
+      /\nnative: (\d+)\/(\d+) events in the right scope · with http2-async-context: \2\/\2 · 1 changed on purpose · checks 2\/2 → 2\/2\n/,
     );
+    // The legend, after the table; then the summary, and last what to do next.
+    expect(stdout).toContain(`check: refused error shows REFUSED_STREAM and lastStreamID  ✔       ✔\n\n${legend}\n`);
+    expect(stdout).toMatch(
+      / changed on purpose · checks 2\/2 → 2\/2\nNext: start your app with `node --import http2-async-context\/register app\.js` \(or use connect\(\)\); run `npx http2-async-context doctor --clients` to check your HTTP\/2 client libraries\.\n$/,
+    );
+  });
+});
+
+describe('doctor --clients, as text', () => {
+  it('prints the legend under the table, and the preload and helper for a client that loses stores natively', async () => {
+    const { code, stdout, stderr } = await runCli(['doctor', '--clients', '--only', 'undici']);
+    expect([code, stderr]).toEqual([0, '']);
+    expect(stdout).toMatch(/\n {15}after GOAWAY +✘ \d+\/64 +64\/64 +64\/64\n\nlegend: n\/m: n of m callback runs/);
+    expect(stdout).toContain(
+      `\n  native: as installed · register: started with the preload · explicit: with the helpers, nothing patched\n`,
+    );
+    expect(stdout).toMatch(
+      /\nNext: undici loses request stores natively: start your app with `node --import http2-async-context\/register app\.js`; without the preload, for undici use `undiciInterceptor` or `composeInScope` from http2-async-context\/undici\.\n$/,
+    );
+  });
+
+  it('with no client installed, says how to point it at a project', async () => {
+    const empty = mkdtempSync(join(tmpdir(), 'doctor-empty-'));
+    try {
+      const { code, stdout } = await runCli(['doctor', '--clients', '--only', 'undici', '--from', empty]);
+      expect(code).toBe(0);
+      expect(stdout).toMatch(/^No HTTP\/2 client this package integrates with .* resolves from .*doctor-empty-/);
+      expect(stdout).toMatch(
+        /\nNext: run it in your project's directory, or point it there: `npx http2-async-context doctor --clients --from <dir>`\.\n$/,
+      );
+      expect(stdout).not.toContain('legend:');
+    } finally {
+      rmSync(empty, { recursive: true });
+    }
   });
 });
 

@@ -2,7 +2,7 @@
 // The `http2-async-context` bin. One command today: `doctor`, the first thing a new user runs.
 import { readFileSync, realpathSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { formatClientRun } from './client-scenarios/client-report.js';
+import { clientRunLegend, formatClientRun } from './client-scenarios/client-report.js';
 import { type ClientMode, clientNames, runClientStack } from './client-scenarios/stack.js';
 import { formatStackReport, runClean, runStackDoctor } from './client-scenarios/stack-doctor.js';
 import { runDoctor } from './doctor.js';
@@ -117,7 +117,8 @@ async function clientsDoctor(parsed: DoctorArguments): Promise<number> {
             entry.run ? formatClientRun(entry.run) : `${entry.package} ${entry.version}: ${entry.skipped}`,
           )
           .join('\n\n');
-    await write(process.stdout, `${text}\n`);
+    const legend = entries.some((entry) => entry.run) ? `\n\n${clientRunLegend.join('\n')}` : '';
+    await write(process.stdout, `${text}${parsed.json ? '' : legend}\n`);
     return entries.every((entry) => entry.mode === 'native' || runClean(entry.run)) ? 0 : 1;
   }
   const report = await runStackDoctor({ ...selection, files: builtFiles() });

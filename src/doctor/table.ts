@@ -1,4 +1,5 @@
 import type { DoctorReport } from './doctor.js';
+import { doctorNextStep } from './next-step.js';
 import type { ModeCell, ReportRow, ScenarioNotes, Summary } from './report.js';
 
 /** A table line: cells to align, or a heading printed as it is (a scenario name). */
@@ -69,7 +70,19 @@ export function formatNotes(notes: readonly ScenarioNotes[], runtime: string): s
   return lines.length === 0 ? [] : ['', 'notes', ...lines];
 }
 
-/** The doctor's human output: heading, table, notes and summary line. */
+/** What the doctor table's marks, notes and numbers mean, printed under it; `first` names the first column. */
+export function doctorLegend(first = 'native'): string[] {
+  return [
+    "legend: ✔ the listener ran in its own request's store · ✘ it ran in another store or in none, or the event",
+    '  fired where it must not (or not on every stream) · – it did not fire, and need not',
+    '  ≠ the package changes this event on purpose: no context loss, and left out of the summary',
+    "  saw session: ran in the session's store, not its request's · saw undefined: ran in no store at all",
+    "  saw <id>: ran in another request's store (teardown: that of the code that destroyed the socket)",
+    `  fired on 1/2: on 1 of 2 streams · summary: right cells of all counted, per column; checks: ${first} → shimmed`,
+  ];
+}
+
+/** The doctor's human output: heading, table, legend, notes, summary line and what to do next. */
 export function formatDoctorReport(report: DoctorReport): string {
   const runtime = `${report.runtime.name} ${report.runtime.version}`;
   const nativeName = report.register ? 'register' : 'native';
@@ -92,8 +105,11 @@ export function formatDoctorReport(report: DoctorReport): string {
       : `${nativeName} = http2.connect · shimmed = connect() from http2-async-context`,
     '',
     formatTable(['scenario · event', nativeName, 'shimmed', ''], lines),
+    '',
+    ...doctorLegend(nativeName),
     ...formatNotes(report.notes, runtime),
     '',
     summaryLine(report.summary, nativeName),
+    doctorNextStep(report),
   ].join('\n');
 }
