@@ -1,6 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type DoctorReport,
@@ -9,6 +10,8 @@ import {
   startScenarioServer,
 } from '../dist/esm/doctor/internals.js';
 import { runCli } from './helpers/cli.js';
+
+const repo = fileURLToPath(new URL('..', import.meta.url));
 
 const row = (report: DoctorReport, scenario: string, name: string) =>
   report.rows.find((candidate) => candidate.scenario === scenario && candidate.name === name);
@@ -141,25 +144,53 @@ describe('doctor --clients, as text', () => {
 });
 
 describe('the CLI', () => {
+  const hint = "Run 'npx http2-async-context doctor --help' for the options.\n";
+  const known = 'known: grpc-js or @grpc/grpc-js, http2-wrapper, got, undici';
   it.each([
-    [[], 'missing command'],
-    [['frobnicate'], 'unknown command: frobnicate'],
+    [[], 'missing command: the one command is doctor'],
+    [['frobnicate'], 'unknown command: frobnicate (the one command is doctor)'],
+    [['doctr'], 'unknown command: doctr (did you mean doctor?)'],
     [['doctor', '--yaml'], 'unknown option: --yaml'],
+    [['doctor', '--jsno'], 'unknown option: --jsno (did you mean --json?)'],
+    [['doctor', 'stray'], 'unexpected argument: stray'],
     [['doctor', '--origin'], '--origin needs a URL'],
-    [['doctor', '--clients', '--mode', 'sideways'], '--mode must be one of native, register, explicit, late'],
+    [['doctor', '--origin', 'localhost'], '--origin: not a URL: localhost'],
     [
-      ['doctor', '--clients', '--only', 'grpc-js,axios'],
-      '--only: unknown client axios (known: grpc-js, http2-wrapper, got, undici)',
+      ['doctor', '--clients', '--mode', 'sideways'],
+      '--mode must be one of native, register, explicit, late, not sideways',
     ],
-    [['doctor', '--clients', '--from'], '--from needs a value'],
+    [['doctor', '--clients', '--only', 'axios'], `--only: unknown client axios (${known})`],
+    [['doctor', '--clients', '--only', 'grpc-js,axios'], `--only: unknown client axios (${known})`],
+    [['doctor', '--clients', '--only', ' , '], `--only needs client names (${known})`],
+    [['doctor', '--clients', '--from'], '--from needs a directory'],
+    [['doctor', '--clients', '--from', '/nonexistent'], '--from: no such directory: /nonexistent'],
+    [['doctor', '--clients', '--from', 'package.json'], '--from: not a directory: package.json'],
     [['doctor', '--only', 'undici'], '--from, --only and --mode go with --clients'],
     [['doctor', '--clients', '--origin', 'http://127.0.0.1:1'], '--origin does not go with --clients'],
-  ])('%j prints why and the usage on stderr, and exits 2', async (args, why) => {
+  ])('%j prints why in one line and a hint on stderr, and exits 2', async (args, why) => {
     const { code, stdout, stderr } = await runCli(args);
-    expect(code).toBe(2);
-    expect(stdout).toBe('');
-    expect(stderr).toContain(`http2-async-context: ${why}\n`);
-    expect(stderr).toContain('Usage: http2-async-context doctor [--json]');
+    expect([code, stdout, stderr]).toEqual([2, '', `http2-async-context: ${why}\n${hint}`]);
+  });
+
+  it.each([
+    [['got, undici'], ['got', 'undici']],
+    [['@grpc/grpc-js'], ['grpc-js']],
+    [['--only=undici,UNDICI'], ['undici']],
+  ])('--only %j takes npm names too, and spaces around the commas', async ([only], clients) => {
+    const args = only!.startsWith('--') ? [only!] : ['--only', only!];
+    const { code, stdout, stderr } = await runCli([
+      'doctor',
+      '--clients',
+      '--mode',
+      'native',
+      '--json',
+      '--from',
+      repo,
+      ...args,
+    ]);
+    expect([code, stderr]).toEqual([0, '']);
+    const { entries } = JSON.parse(stdout) as { entries: Array<{ client: string; mode: string }> };
+    expect(entries.map((entry) => entry.client)).toEqual(clients);
   });
 
   it.each([[['--help']], [['doctor', '--help']]])('%j prints the usage on stdout and exits 0', async (args) => {
@@ -167,6 +198,21 @@ describe('the CLI', () => {
     expect([code, stderr]).toEqual([0, '']);
     expect(stdout).toMatch(/^Usage: http2-async-context doctor/);
     expect(stdout).toMatch(/\n {2}--version, -v +print the version/);
+    // Every flag, each on one line of its own.
+    const options = stdout.slice(stdout.indexOf('\nOptions:\n') + 10, stdout.indexOf('\n\nExit status:')).split('\n');
+    expect(options.map((line) => line.match(/^ {2}(--[a-z]+)(, -[a-z])?(?: <[a-z]+>)? {2,}\S/)?.[1])).toEqual([
+      '--json',
+      '--origin',
+      '--clients',
+      '--from',
+      '--only',
+      '--mode',
+      '--help',
+      '--version',
+    ]);
+    expect(stdout).toContain(
+      '\nExit status: 0 when everything with the package is right, 1 when something is not, 2 on',
+    );
   });
 
   it.each([[['--version']], [['-v']]])(

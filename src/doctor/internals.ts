@@ -23,7 +23,9 @@ export type { ClientRun, ClientRunOptions, PhaseResult } from './client-scenario
 export { runClientScenarios } from './client-scenarios/run-clients.js';
 export type { ClientMode, ClientName, InstalledClient, StackEntry, StackOptions } from './client-scenarios/stack.js';
 export {
+  clientNamed,
   clientNames,
+  clientPackages,
   explicitHelpers,
   findInstalledClients,
   loadClientAdapter,
