@@ -119,9 +119,11 @@ describe('doctor --clients', () => {
       /\nclient +phase +native +register +explicit\n@grpc\/grpc-js 1\.8\.22 +cold +✘ \d+\/136 +136\/136 +136\/136\n/,
     );
     expect(stdout).toMatch(/\n +server restart +✘ \d+\/136 +136\/136 +136\/136\n/);
-    expect(stdout).toMatch(
-      /\nEvery client keeps its callbacks in their requests' stores with the fix\.\nNext: @grpc\/grpc-js loses request stores natively: .*`withGrpcScope` or `grpcInterceptor` from http2-async-context\/grpc-js\.\n$/,
+    expect(stdout).toContain(
+      "\nEvery client keeps its callbacks in their requests' stores with the fix.\n" +
+        'Next: @grpc/grpc-js loses request stores natively: ',
     );
+    expect(stdout).toMatch(/`withGrpcScope` or `grpcInterceptor` from http2-async-context\/grpc-js\.\n$/);
   });
 
   it('says so when the project has none of the clients', async () => {

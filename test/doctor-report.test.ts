@@ -232,7 +232,7 @@ describe('the doctor table', () => {
     expect(text).toContain(
       '  deno 9.9.9 natively emits data before response (one)\n  one, native: did not finish within 5000 ms\n  one, shimmed: threw oops',
     );
-    expect(text).toContain('checks: register → shimmed\n');
+    expect(text).toContain('checks register → shimmed\n');
     expect(
       text.endsWith(
         'register: 0/2 events in the right scope · with http2-async-context: 1/2 · checks 1/1 → 0/1\n' +
@@ -247,8 +247,8 @@ describe('the doctor table', () => {
     const legend = doctorLegend('register');
     expect(legend.length).toBeLessThanOrEqual(6);
     expect(text).toContain(`shimmed said nothing\n\n${legend.join('\n')}\n\nnotes\n`);
-    for (const meaning of ['✔ ', '✘ ', '– ', '≠ ', 'saw session: ', 'saw undefined: ', 'saw <id>: ', 'fired on 1/2: '])
-      expect(legend.join('\n')).toContain(meaning);
+    const meanings = ['✔ ', '✘ ', '– ', '≠ ', 'saw session: ', 'saw undefined: ', 'saw <id>: ', 'fired on 1/2: '];
+    for (const meaning of meanings) expect(legend.join('\n')).toContain(meaning);
   });
 
   it('tells what to do next: the preload for this runtime, or the clients once it is preloaded', () => {
@@ -257,8 +257,8 @@ describe('the doctor table', () => {
       'Next: start your app with `bun --preload http2-async-context/register app.ts` (or use connect()); ' +
         'run `bun x --bun http2-async-context doctor --clients` to check your HTTP/2 client libraries.',
     );
-    expect(doctorNextStep(ok)).toMatch(
-      /^Next: start your app with `deno run -A --preload \.\/node_modules\/http2-async-context\/dist\/esm\/register\.js main\.ts`/,
+    expect(doctorNextStep(ok)).toContain(
+      'Next: start your app with `deno run -A --preload ./node_modules/http2-async-context/dist/esm/register.js ',
     );
     expect(doctorNextStep({ ...ok, register: true })).toBe(
       'Next: the preload is active and keeps every event right here; ' +
@@ -318,7 +318,8 @@ describe('the next step after doctor --clients', () => {
 
   it('points at a project when none is installed, and asks for a report when the package fails', () => {
     expect(clientsNextStep(stack([]))).toBe(
-      "Next: run it in your project's directory, or point it there: `npx http2-async-context doctor --clients --from <dir>`.",
+      "Next: run it in your project's directory, or point it there: " +
+        '`npx http2-async-context doctor --clients --from <dir>`.',
     );
     expect(clientsNextStep(stack([client('got', 'got', {})], false))).toBe(
       `Next: something is wrong with http2-async-context here: please report it at ${issuesUrl} with the output ` +

@@ -104,27 +104,35 @@ describe('the doctor table', () => {
       /\n {2}headers \(must not fire\) +≠ +✔ +changed on purpose: a 100 emits continue only, not headers\n/,
     );
     expect(stdout).toMatch(
-      /\nnative: (\d+)\/(\d+) events in the right scope · with http2-async-context: \2\/\2 · 1 changed on purpose · checks 2\/2 → 2\/2\n/,
+      /\nnative: (\d+)\/(\d+) events in the right scope · with http2-async-context: \2\/\2 · 1 changed on purpose · /,
     );
     // The legend, after the table; then the summary, and last what to do next.
-    expect(stdout).toContain(`check: refused error shows REFUSED_STREAM and lastStreamID  ✔       ✔\n\n${legend}\n`);
-    expect(stdout).toMatch(
-      / changed on purpose · checks 2\/2 → 2\/2\nNext: start your app with `node --import http2-async-context\/register app\.js` \(or use connect\(\)\); run `npx http2-async-context doctor --clients` to check your HTTP\/2 client libraries\.\n$/,
-    );
+    expect(stdout).toContain(`check: refused error shows REFUSED_STREAM and lastStreamID  ✔       ✔\n\n${legend}\n\n`);
+    expect(
+      stdout.endsWith(
+        ' changed on purpose · checks 2/2 → 2/2\n' +
+          'Next: start your app with `node --import http2-async-context/register app.js` (or use connect()); ' +
+          'run `npx http2-async-context doctor --clients` to check your HTTP/2 client libraries.\n',
+      ),
+    ).toBe(true);
   });
 });
 
 describe('doctor --clients, as text', () => {
-  it('prints the legend under the table, and the preload and helper for a client that loses stores natively', async () => {
+  it('prints the legend under the table, then the preload and the helper for a client that loses stores', async () => {
     const { code, stdout, stderr } = await runCli(['doctor', '--clients', '--only', 'undici']);
     expect([code, stderr]).toEqual([0, '']);
     expect(stdout).toMatch(/\n {15}after GOAWAY +✘ \d+\/64 +64\/64 +64\/64\n\nlegend: n\/m: n of m callback runs/);
     expect(stdout).toContain(
       `\n  native: as installed · register: started with the preload · explicit: with the helpers, nothing patched\n`,
     );
-    expect(stdout).toMatch(
-      /\nNext: undici loses request stores natively: start your app with `node --import http2-async-context\/register app\.js`; without the preload, for undici use `undiciInterceptor` or `composeInScope` from http2-async-context\/undici\.\n$/,
-    );
+    expect(
+      stdout.endsWith(
+        '\nNext: undici loses request stores natively: start your app with ' +
+          '`node --import http2-async-context/register app.js`; without the preload, for undici use ' +
+          '`undiciInterceptor` or `composeInScope` from http2-async-context/undici.\n',
+      ),
+    ).toBe(true);
   });
 
   it('with no client installed, says how to point it at a project', async () => {
@@ -134,7 +142,7 @@ describe('doctor --clients, as text', () => {
       expect(code).toBe(0);
       expect(stdout).toMatch(/^No HTTP\/2 client this package integrates with .* resolves from .*doctor-empty-/);
       expect(stdout).toMatch(
-        /\nNext: run it in your project's directory, or point it there: `npx http2-async-context doctor --clients --from <dir>`\.\n$/,
+        /\nNext: run it in your project's directory, or point it there: `npx \S+ doctor --clients --from <dir>`\.\n$/,
       );
       expect(stdout).not.toContain('legend:');
     } finally {

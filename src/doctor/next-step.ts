@@ -80,5 +80,8 @@ function names(clients: StackReport['clients']): string {
 }
 
 function reportIt(command: string): string {
-  return `Next: something is wrong with http2-async-context here: please report it at ${issuesUrl} with the output of \`${command}\`.`;
+  return (
+    `Next: something is wrong with http2-async-context here: please report it at ${issuesUrl} ` +
+    `with the output of \`${command}\`.`
+  );
 }

@@ -48,7 +48,9 @@ export function cellDetail(cell: ModeCell): string {
 export function summaryLine(summary: Summary, nativeName = 'native', shimmedName = 'with http2-async-context'): string {
   const { events, checks, changed } = summary;
   const changes = changed > 0 ? ` · ${changed} changed on purpose` : '';
-  const line = `${nativeName}: ${events.native}/${events.total} events in the right scope · ${shimmedName}: ${events.shimmed}/${events.total}${changes}`;
+  const line =
+    `${nativeName}: ${events.native}/${events.total} events in the right scope · ` +
+    `${shimmedName}: ${events.shimmed}/${events.total}${changes}`;
   return checks.total === 0
     ? line
     : `${line} · checks ${checks.native}/${checks.total} → ${checks.shimmed}/${checks.total}`;
@@ -78,7 +80,7 @@ export function doctorLegend(first = 'native'): string[] {
     '  ≠ the package changes this event on purpose: no context loss, and left out of the summary',
     "  saw session: ran in the session's store, not its request's · saw undefined: ran in no store at all",
     "  saw <id>: ran in another request's store (teardown: that of the code that destroyed the socket)",
-    `  fired on 1/2: on 1 of 2 streams · summary: right cells of all counted, per column; checks: ${first} → shimmed`,
+    `  fired on 1/2: on 1 of 2 streams · summary: right cells of all counted, per column; checks ${first} → shimmed`,
   ];
 }
 

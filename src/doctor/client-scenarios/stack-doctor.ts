@@ -185,7 +185,8 @@ export function formatStackReport(report: StackReport): string {
   const runtime = `${report.runtime.name} ${report.runtime.version}`;
   if (report.clients.length === 0) {
     return [
-      `No HTTP/2 client this package integrates with (@grpc/grpc-js, http2-wrapper, got, undici) resolves from ${report.from} (${runtime}).`,
+      'No HTTP/2 client this package integrates with (@grpc/grpc-js, http2-wrapper, got, undici) resolves from ' +
+        `${report.from} (${runtime}).`,
       clientsNextStep(report),
     ].join('\n');
   }
