@@ -64,7 +64,11 @@ describe('doctor --clients', () => {
       /\nclient +phase +native +register +explicit\n@grpc\/grpc-js 1\.8\.22 +cold +✘ \d+\/136 +136\/136 +136\/136\n/,
     );
     expect(stdout).toMatch(/\n +server restart +✘ \d+\/136 +136\/136 +136\/136\n/);
-    expect(stdout).toMatch(/\nEvery client keeps its callbacks in their requests' stores with the fix\.\n$/);
+    expect(stdout).toContain(
+      "\nEvery client keeps its callbacks in their requests' stores with the fix.\n" +
+        'Next: @grpc/grpc-js loses request stores natively: ',
+    );
+    expect(stdout).toMatch(/`withGrpcScope` or `grpcInterceptor` from http2-async-context\/grpc-js\.\n$/);
   });
 
   it('says so when the project has none of the clients', async () => {
@@ -72,6 +76,9 @@ describe('doctor --clients', () => {
     expect(code).toBe(0);
     expect(stdout).toMatch(
       /^No HTTP\/2 client this package integrates with \(@grpc\/grpc-js, http2-wrapper, got, undici\) resolves from /,
+    );
+    expect(stdout).toMatch(
+      /\nNext: run it in your project's directory, or point it there: .* --clients --from <dir>`\.\n$/,
     );
   });
 });

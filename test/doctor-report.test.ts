@@ -1,13 +1,19 @@
 import http2 from 'node:http2';
 import { describe, expect, it } from 'vitest';
 import {
+  clientsNextStep,
   compareToNative,
   type DoctorReport,
   detectRuntime,
+  doctorLegend,
+  doctorNextStep,
   formatDoctorReport,
+  issuesUrl,
   runScenarios,
   type Scenario,
   type ScenarioRun,
+  type StackReport,
+  summarize,
 } from '../dist/esm/doctor/internals.js';
 import { connect } from '../dist/esm/index.js';
 import { transports, useServer } from './helpers/h2.js';
@@ -130,6 +136,41 @@ describe('comparing runs', () => {
   });
 });
 
+describe('events the package changes on purpose', () => {
+  const headers = (firedOn: number, change?: string) => ({
+    scenario: 's',
+    name: 'headers',
+    kind: 'event' as const,
+    expect: 'never' as const,
+    streams: 1,
+    firedOn,
+    wrong: 0,
+    seen: [],
+    ok: firedOn === 0,
+    ...(change !== undefined && { change }),
+  });
+  const run = (cell: ReturnType<typeof headers>): ScenarioRun[] => [{ scenario: 's', cells: [cell], inversions: [] }];
+
+  it('are a change where native fires them, counted apart from the events; else a plain row', () => {
+    const changed = compareToNative(
+      run(headers(1, 'a 100 emits continue only')),
+      run(headers(0, 'a 100 emits continue only')),
+    );
+    expect(changed[0]?.change).toBe('a 100 emits continue only');
+    expect(summarize(changed)).toEqual({
+      events: { native: 0, shimmed: 0, total: 0 },
+      checks: { native: 0, shimmed: 0, total: 0 },
+      changed: 1,
+    });
+    const same = compareToNative(
+      run(headers(0, 'a 100 emits continue only')),
+      run(headers(0, 'a 100 emits continue only')),
+    );
+    expect(same[0]).not.toHaveProperty('change');
+    expect(summarize(same)).toMatchObject({ events: { native: 1, shimmed: 1, total: 1 }, changed: 0 });
+  });
+});
+
 describe('the doctor table', () => {
   const modeCell = (ok: boolean | null, extra: object = {}) => ({
     ok,
@@ -191,8 +232,98 @@ describe('the doctor table', () => {
     expect(text).toContain(
       '  deno 9.9.9 natively emits data before response (one)\n  one, native: did not finish within 5000 ms\n  one, shimmed: threw oops',
     );
+    expect(text).toContain('checks register → shimmed\n');
     expect(
-      text.endsWith('register: 0/2 events in the right scope · with http2-async-context: 1/2 · checks 1/1 → 0/1'),
+      text.endsWith(
+        'register: 0/2 events in the right scope · with http2-async-context: 1/2 · checks 1/1 → 0/1\n' +
+          `Next: something is wrong with http2-async-context here: please report it at ${issuesUrl} with the output ` +
+          'of `deno run -A npm:http2-async-context doctor --json`.',
+      ),
     ).toBe(true);
+  });
+
+  it('prints the legend between the table and the notes: marks, "saw …" and the numbers', () => {
+    const text = formatDoctorReport(report);
+    const legend = doctorLegend('register');
+    expect(legend.length).toBeLessThanOrEqual(6);
+    expect(text).toContain(`shimmed said nothing\n\n${legend.join('\n')}\n\nnotes\n`);
+    const meanings = ['✔ ', '✘ ', '– ', '≠ ', 'saw session: ', 'saw undefined: ', 'saw <id>: ', 'fired on 1/2: '];
+    for (const meaning of meanings) expect(legend.join('\n')).toContain(meaning);
+  });
+
+  it('tells what to do next: the preload for this runtime, or the clients once it is preloaded', () => {
+    const ok = { ...report, register: false, ok: true } as DoctorReport;
+    expect(doctorNextStep({ ...ok, runtime: { name: 'bun', version: '1.4.5' } })).toBe(
+      'Next: start your app with `bun --preload http2-async-context/register app.ts` (or use connect()); ' +
+        'run `bun x --bun http2-async-context doctor --clients` to check your HTTP/2 client libraries.',
+    );
+    expect(doctorNextStep(ok)).toContain(
+      'Next: start your app with `deno run -A --preload ./node_modules/http2-async-context/dist/esm/register.js ',
+    );
+    expect(doctorNextStep({ ...ok, register: true })).toBe(
+      'Next: the preload is active and keeps every event right here; ' +
+        'run `deno run -A npm:http2-async-context doctor --clients` to check your HTTP/2 client libraries.',
+    );
+    const right = {
+      events: { native: 2, shimmed: 2, total: 2 },
+      checks: { native: 1, shimmed: 1, total: 1 },
+      changed: 1,
+    };
+    expect(doctorNextStep({ ...ok, summary: right })).toMatch(
+      /^Next: node:http2 keeps every listener's store natively/,
+    );
+  });
+});
+
+describe('the next step after doctor --clients', () => {
+  const phase = (right: number, total = 8) => ({ phase: 'cold', right, total, missing: 0 });
+  const entry = (mode: string, right: number, extra: object = {}) => ({
+    mode,
+    run: { phases: [phase(right)] },
+    ...extra,
+  });
+  const client = (name: string, pkg: string, modes: object) => ({
+    client: name,
+    package: pkg,
+    version: '1.0.0',
+    modes,
+  });
+  const stack = (clients: object[], ok = true) =>
+    ({
+      runtime: { name: 'node', version: '20.0.0' },
+      from: '/app',
+      modes: [],
+      clients,
+      notes: [],
+      ok,
+    }) as unknown as StackReport;
+
+  it('names the preload and, per client that loses stores natively, its helper', () => {
+    const grpc = client('grpc-js', '@grpc/grpc-js', { native: entry('native', 3), explicit: entry('explicit', 8) });
+    const got = client('got', 'got', { native: entry('native', 8), explicit: entry('explicit', 8) });
+    const undici = client('undici', 'undici', {
+      native: entry('native', 4),
+      explicit: { mode: 'explicit', skipKind: 'helper', skipped: 'no compose()' },
+    });
+    expect(clientsNextStep(stack([grpc, got, undici]))).toBe(
+      'Next: @grpc/grpc-js, undici lose request stores natively: start your app with ' +
+        '`node --import http2-async-context/register app.js`; without the preload, for @grpc/grpc-js use ' +
+        '`withGrpcScope` or `grpcInterceptor` from http2-async-context/grpc-js; ' +
+        'undici 1.0.0 has no extension point for a helper.',
+    );
+    expect(clientsNextStep(stack([got]))).toBe(
+      "Next: nothing to do for got: natively, every callback kept its request's store here.",
+    );
+  });
+
+  it('points at a project when none is installed, and asks for a report when the package fails', () => {
+    expect(clientsNextStep(stack([]))).toBe(
+      "Next: run it in your project's directory, or point it there: " +
+        '`npx http2-async-context doctor --clients --from <dir>`.',
+    );
+    expect(clientsNextStep(stack([client('got', 'got', {})], false))).toBe(
+      `Next: something is wrong with http2-async-context here: please report it at ${issuesUrl} with the output ` +
+        'of `npx http2-async-context doctor --clients --json`.',
+    );
   });
 });

@@ -12,7 +12,7 @@ export type {
   RequestKind,
 } from './client-scenarios/adapter.js';
 export type { CallbackCell, RequestProbe } from './client-scenarios/callback-log.js';
-export { formatClientRun } from './client-scenarios/client-report.js';
+export { clientRunLegend, formatClientRun } from './client-scenarios/client-report.js';
 export type { ClientScenarioServer, ClientServerOptions } from './client-scenarios/client-server.js';
 export { startClientScenarioServer } from './client-scenarios/client-server.js';
 export { gotAdapter } from './client-scenarios/got-adapter.js';
@@ -23,7 +23,9 @@ export type { ClientRun, ClientRunOptions, PhaseResult } from './client-scenario
 export { runClientScenarios } from './client-scenarios/run-clients.js';
 export type { ClientMode, ClientName, InstalledClient, StackEntry, StackOptions } from './client-scenarios/stack.js';
 export {
+  clientNamed,
   clientNames,
+  clientPackages,
   explicitHelpers,
   findInstalledClients,
   loadClientAdapter,
@@ -31,6 +33,7 @@ export {
 } from './client-scenarios/stack.js';
 export type { StackClientReport, StackDoctorOptions, StackReport } from './client-scenarios/stack-doctor.js';
 export {
+  clientsLegend,
   defaultModes,
   formatStackReport,
   registerCommand,
@@ -41,6 +44,7 @@ export { undiciAdapter } from './client-scenarios/undici-adapter.js';
 export type { DoctorOptions, DoctorReport, RuntimeInfo } from './doctor.js';
 export { detectRuntime, runDoctor } from './doctor.js';
 export { loopbackTls } from './loopback-certificate.js';
+export { clientsNextStep, doctorCommand, doctorNextStep, issuesUrl, preloadCommand } from './next-step.js';
 export type { CellResult, Expectation, Recorder } from './recorder.js';
 export type { ModeCell, ReportRow, ScenarioNotes, Summary } from './report.js';
 export { compareToNative, shimmedClean, summarize } from './report.js';
@@ -50,4 +54,13 @@ export type { OpenedRequest, RequestPlan, Scenario, ScenarioContext } from './sc
 export type { ScenarioServer, ScenarioServerOptions } from './server.js';
 export { startScenarioServer } from './server.js';
 export type { TableLine } from './table.js';
-export { cellDetail, formatDoctorReport, formatTable, mark, rowLabel, summaryLine } from './table.js';
+export {
+  cellDetail,
+  changedMark,
+  doctorLegend,
+  formatDoctorReport,
+  formatTable,
+  mark,
+  rowLabel,
+  summaryLine,
+} from './table.js';

@@ -23,6 +23,8 @@ export interface CellResult {
   ok: boolean | null;
   /** Why a cell failed beyond the store, or what a check found. */
   note?: string;
+  /** Set when the package changes this event on purpose against native: how, in a few words. */
+  change?: string;
 }
 
 interface Slot {
@@ -49,13 +51,21 @@ export class Recorder {
   /**
    * Listens for `events` on `emitter` and checks that each runs in `store`. An event written
    * `name?` may not fire, `!name` must not; the list order is the order the events should fire in.
+   * `changes` names the events the package changes on purpose, and how.
    */
-  watch(label: string, emitter: EventEmitter, store: string, events: readonly string[]): void {
+  watch(
+    label: string,
+    emitter: EventEmitter,
+    store: string,
+    events: readonly string[],
+    changes: Readonly<Record<string, string>> = {},
+  ): void {
     for (const spec of events) {
       const expect: Expectation = spec.startsWith('!') ? 'never' : spec.endsWith('?') ? 'optional' : 'fires';
       const event = spec.replace(/^!|\?$/g, '');
       const slot = this.slot(label, event, 'event', expect);
       slot.cell.streams++;
+      if (Object.hasOwn(changes, event)) slot.cell.change = changes[event];
       emitter.on(event, () => this.record(label, event, slot, emitter, store));
     }
     if (!this.orders.has(label)) {

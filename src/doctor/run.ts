@@ -103,7 +103,7 @@ function createContext(
       const store = plan.store ?? label;
       return als.run(store, () => {
         const stream = session.request(headers, plan.options);
-        recorder.watch(label, stream, store, plan.events);
+        recorder.watch(label, stream, store, plan.events, plan.changes);
         const closed = once(stream, 'close').then(() => undefined);
         stream.resume();
         return { stream, closed };

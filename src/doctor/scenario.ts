@@ -16,6 +16,11 @@ export interface RequestPlan {
   store?: string;
   /** Events to watch, in the order they should fire (`name?` may not fire, `!name` must not). */
   events: readonly string[];
+  /**
+   * Events the package changes on purpose against native, and how: the table shows them as a
+   * change, not as a native loss, and the summary counts them apart.
+   */
+  changes?: Readonly<Record<string, string>>;
   options?: http2.ClientSessionRequestOptions;
 }
 

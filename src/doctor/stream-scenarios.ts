@@ -25,7 +25,13 @@ export const streamScenarios: Scenario[] = [
       const { stream, closed } = context.request(
         session,
         { ':path': '/continue', ':method': 'POST', expect: '100-continue' },
-        { events: ['continue', '!headers', ...body], options: { endStream: false } },
+        {
+          events: ['continue', '!headers', ...body],
+          // Node also emits `headers` for a 100; the package emits `continue` once and no `headers`
+          // for it (other 1xx still emit `headers`).
+          changes: { headers: 'a 100 emits continue only, not headers' },
+          options: { endStream: false },
+        },
       );
       stream.once('continue', () => stream.end('body'));
       await closed;

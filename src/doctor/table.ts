@@ -1,4 +1,5 @@
 import type { DoctorReport } from './doctor.js';
+import { doctorNextStep } from './next-step.js';
 import type { ModeCell, ReportRow, ScenarioNotes, Summary } from './report.js';
 
 /** A table line: cells to align, or a heading printed as it is (a scenario name). */
@@ -8,6 +9,9 @@ export type TableLine = readonly string[] | string;
 export function mark(ok: boolean | null): string {
   return ok === null ? '–' : ok ? '✔' : '✘';
 }
+
+/** The native mark of a row the package changes on purpose (`ReportRow.change`): a difference, not a loss. */
+export const changedMark = '≠';
 
 /**
  * Aligns columns by padding every cell to its column's widest. Widths are counted in code
@@ -37,10 +41,16 @@ export function cellDetail(cell: ModeCell): string {
   return cell.note ?? (cell.firedOn === 0 ? 'did not fire' : `fired on ${cell.firedOn}/${cell.streams}`);
 }
 
-/** `native: 41/52 events in the right scope · with http2-async-context: 52/52` (plus checks). */
+/**
+ * `native: 41/52 events in the right scope · with http2-async-context: 52/52` (plus the rows
+ * changed on purpose, and checks).
+ */
 export function summaryLine(summary: Summary, nativeName = 'native', shimmedName = 'with http2-async-context'): string {
-  const { events, checks } = summary;
-  const line = `${nativeName}: ${events.native}/${events.total} events in the right scope · ${shimmedName}: ${events.shimmed}/${events.total}`;
+  const { events, checks, changed } = summary;
+  const changes = changed > 0 ? ` · ${changed} changed on purpose` : '';
+  const line =
+    `${nativeName}: ${events.native}/${events.total} events in the right scope · ` +
+    `${shimmedName}: ${events.shimmed}/${events.total}${changes}`;
   return checks.total === 0
     ? line
     : `${line} · checks ${checks.native}/${checks.total} → ${checks.shimmed}/${checks.total}`;
@@ -62,7 +72,19 @@ export function formatNotes(notes: readonly ScenarioNotes[], runtime: string): s
   return lines.length === 0 ? [] : ['', 'notes', ...lines];
 }
 
-/** The doctor's human output: heading, table, notes and summary line. */
+/** What the doctor table's marks, notes and numbers mean, printed under it; `first` names the first column. */
+export function doctorLegend(first = 'native'): string[] {
+  return [
+    "legend: ✔ the listener ran in its own request's store · ✘ it ran in another store or in none, or the event",
+    '  fired where it must not (or not on every stream) · – it did not fire, and need not',
+    '  ≠ the package changes this event on purpose: no context loss, and left out of the summary',
+    "  saw session: ran in the session's store, not its request's · saw undefined: ran in no store at all",
+    "  saw <id>: ran in another request's store (teardown: that of the code that destroyed the socket)",
+    `  fired on 1/2: on 1 of 2 streams · summary: right cells of all counted, per column; checks ${first} → shimmed`,
+  ];
+}
+
+/** The doctor's human output: heading, table, legend, notes, summary line and what to do next. */
 export function formatDoctorReport(report: DoctorReport): string {
   const runtime = `${report.runtime.name} ${report.runtime.version}`;
   const nativeName = report.register ? 'register' : 'native';
@@ -74,7 +96,9 @@ export function formatDoctorReport(report: DoctorReport): string {
     const detail = [cellDetail(row.native), cellDetail(row.shimmed)].map((text, i) =>
       text ? `${i ? 'shimmed' : nativeName} ${text}` : '',
     );
-    lines.push([rowLabel(row), mark(row.native.ok), mark(row.shimmed.ok), detail.filter(Boolean).join('; ')]);
+    if (row.change !== undefined) detail[0] = `changed on purpose: ${row.change}`;
+    const nativeMark = row.change === undefined ? mark(row.native.ok) : changedMark;
+    lines.push([rowLabel(row), nativeMark, mark(row.shimmed.ok), detail.filter(Boolean).join('; ')]);
   }
   return [
     `http2-async-context doctor · ${runtime} · against ${server}`,
@@ -83,8 +107,11 @@ export function formatDoctorReport(report: DoctorReport): string {
       : `${nativeName} = http2.connect · shimmed = connect() from http2-async-context`,
     '',
     formatTable(['scenario · event', nativeName, 'shimmed', ''], lines),
+    '',
+    ...doctorLegend(nativeName),
     ...formatNotes(report.notes, runtime),
     '',
     summaryLine(report.summary, nativeName),
+    doctorNextStep(report),
   ].join('\n');
 }

@@ -10,6 +10,12 @@ function cellText(cell: CallbackCell | undefined): string {
   return `${ok ? '' : '✘ '}${cell.right}/${cell.requests}`;
 }
 
+/** What `formatClientRun`'s cells mean, printed under its tables. */
+export const clientRunLegend: readonly string[] = [
+  "legend: n/m: on n of m requests the callback ran in the request's own store · ✘ n/m: on the others it ran in",
+  '  another store or in none · ✘ did not run: it never ran · – optional, and did not run',
+];
+
 /**
  * A run as a table: one row per callback, one column per phase, each cell the requests on which
  * the callback ran in its own store; then each phase's summary line.

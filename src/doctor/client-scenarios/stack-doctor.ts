@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { detectRuntime, type RuntimeInfo } from '../doctor.js';
+import { clientsNextStep } from '../next-step.js';
 import { formatTable, type TableLine } from '../table.js';
 import type { ClientRun } from './run-clients.js';
 import {
@@ -137,6 +138,22 @@ function phaseCell(entry: StackEntry | undefined, phase: string): string {
   return `${clean ? '' : '✘ '}${result.right}/${result.total}${result.missing > 0 ? ` (${result.missing} missing)` : ''}`;
 }
 
+const modeMeanings: Record<ClientMode, string> = {
+  native: 'native: as installed',
+  register: 'register: started with the preload',
+  explicit: 'explicit: with the helpers, nothing patched',
+  late: 'late: patchClients() after loading',
+};
+
+/** What the clients table's cells and columns mean, printed under it. */
+export function clientsLegend(modes: readonly ClientMode[]): string[] {
+  return [
+    "legend: n/m: n of m callback runs were in their own request's store · ✘ n/m: the other runs were in another",
+    "  request's store or in none · (k missing): callbacks that never ran · – no run (the reason is below)",
+    `  ${modes.map((mode) => modeMeanings[mode]).join(' · ')}`,
+  ];
+}
+
 /**
  * The report as one table: a row per client and phase, a column per mode, each cell the callback
  * runs that saw their own request's store, of all; then why any mode has no run.
@@ -167,15 +184,23 @@ export function formatStackReport(report: StackReport): string {
   }
   const runtime = `${report.runtime.name} ${report.runtime.version}`;
   if (report.clients.length === 0) {
-    return `No HTTP/2 client this package integrates with (@grpc/grpc-js, http2-wrapper, got, undici) resolves from ${report.from} (${runtime}).`;
+    return [
+      'No HTTP/2 client this package integrates with (@grpc/grpc-js, http2-wrapper, got, undici) resolves from ' +
+        `${report.from} (${runtime}).`,
+      clientsNextStep(report),
+    ].join('\n');
   }
   return [
     `HTTP/2 clients installed in ${report.from}, on ${runtime}: callbacks in their request's store, of all`,
     formatTable(['client', 'phase', ...report.modes], lines),
+    '',
+    ...clientsLegend(report.modes),
+    '',
     ...notes,
     ...report.notes,
     report.ok
       ? "Every client keeps its callbacks in their requests' stores with the fix."
       : "✘ Some client loses a request's store with the fix: see the ✘ cells.",
+    clientsNextStep(report),
   ].join('\n');
 }

@@ -26,12 +26,18 @@ export type ClientMode = 'native' | 'register' | 'explicit' | 'late';
 export const clientNames = ['grpc-js', 'http2-wrapper', 'got', 'undici'] as const;
 export type ClientName = (typeof clientNames)[number];
 
-const packageNames: Record<ClientName, string> = {
+/** The npm package of each client, the name the tables print. */
+export const clientPackages: Readonly<Record<ClientName, string>> = {
   'grpc-js': '@grpc/grpc-js',
   'http2-wrapper': 'http2-wrapper',
   got: 'got',
   undici: 'undici',
 };
+
+/** The client `name` stands for, by doctor name (`grpc-js`) or npm package name (`@grpc/grpc-js`). */
+export function clientNamed(name: string): ClientName | undefined {
+  return clientNames.find((client) => client === name || clientPackages[client] === name);
+}
 
 /** A client library as a project has it installed. */
 export interface InstalledClient {
@@ -88,7 +94,7 @@ export function findInstalledClients(from: string = process.cwd()): InstalledCli
   const require = createRequire(join(resolve(from), 'package.json'));
   const found: InstalledClient[] = [];
   for (const client of clientNames) {
-    const name = packageNames[client];
+    const name = clientPackages[client];
     const entry = resolveEntry(require, name);
     if (entry !== undefined) found.push({ client, package: name, version: versionOf(entry, name) ?? 'unknown', entry });
   }

@@ -1,0 +1,87 @@
+// The last line of the doctor's human output: what to do next, from what it measured.
+
+import type { ClientName } from './client-scenarios/stack.js';
+import type { StackReport } from './client-scenarios/stack-doctor.js';
+import type { DoctorReport, RuntimeInfo } from './doctor.js';
+
+/** Where to report what the doctor found wrong with the package (package.json's `bugs`). */
+export const issuesUrl = 'https://github.com/http2-async-context/http2-async-context/issues';
+
+/** How to start an app with the register preload on `runtime`, as the README gives it (Deno's takes a path only). */
+export function preloadCommand(runtime: RuntimeInfo['name']): string {
+  if (runtime === 'bun') return 'bun --preload http2-async-context/register app.ts';
+  if (runtime === 'deno')
+    return 'deno run -A --preload ./node_modules/http2-async-context/dist/esm/register.js main.ts';
+  return 'node --import http2-async-context/register app.js';
+}
+
+/** How to run the doctor on `runtime`, as the README gives it (plain `bunx` would run it on Node). */
+export function doctorCommand(runtime: RuntimeInfo['name']): string {
+  if (runtime === 'bun') return 'bun x --bun http2-async-context doctor';
+  if (runtime === 'deno') return 'deno run -A npm:http2-async-context doctor';
+  return 'npx http2-async-context doctor';
+}
+
+/** `doctor`: report a failure with the package; else start with the preload, then check the clients. */
+export function doctorNextStep(report: DoctorReport): string {
+  const doctor = doctorCommand(report.runtime.name);
+  if (!report.ok) return reportIt(`${doctor} --json`);
+  const clients = `run \`${doctor} --clients\` to check your HTTP/2 client libraries`;
+  if (report.register) return `Next: the preload is active and keeps every event right here; ${clients}.`;
+  const { events, checks } = report.summary;
+  if (events.native < events.total || checks.native < checks.total) {
+    return `Next: start your app with \`${preloadCommand(report.runtime.name)}\` (or use connect()); ${clients}.`;
+  }
+  return `Next: node:http2 keeps every listener's store natively on this runtime; ${clients}.`;
+}
+
+/** The explicit helper for each client, from the README: what to use without the preload. */
+const helpers: Record<ClientName, string> = {
+  'grpc-js': '`withGrpcScope` or `grpcInterceptor` from http2-async-context/grpc-js',
+  'http2-wrapper': '`scopeHttp2WrapperAgent` from http2-async-context/http2-wrapper',
+  got: '`scopeHttp2WrapperAgent` on its http2-wrapper Agent, from http2-async-context/http2-wrapper',
+  undici: '`undiciInterceptor` or `composeInScope` from http2-async-context/undici',
+};
+
+/**
+ * `doctor --clients`: where to point it when nothing was found, report a failure with the package,
+ * else the preload and the helper for each client that loses a request's store natively.
+ */
+export function clientsNextStep(report: StackReport): string {
+  const doctor = doctorCommand(report.runtime.name);
+  if (report.clients.length === 0) {
+    return `Next: run it in your project's directory, or point it there: \`${doctor} --clients --from <dir>\`.`;
+  }
+  if (!report.ok) return reportIt(`${doctor} --clients --json`);
+  const measured = report.clients.filter((client) => client.modes.native?.run !== undefined);
+  const losing = measured.filter((client) => {
+    const run = client.modes.native!.run!;
+    const lost = (phase: (typeof run.phases)[number]) =>
+      phase.error !== undefined || phase.missing > 0 || phase.right < phase.total;
+    return run.error !== undefined || run.phases.some(lost);
+  });
+  if (measured.length === 0) return 'Next: none of these clients could run natively here; the notes above say why.';
+  if (losing.length === 0) {
+    return `Next: nothing to do for ${names(measured)}: natively, every callback kept its request's store here.`;
+  }
+  const helped = losing.map((client) =>
+    client.modes.explicit?.skipKind === 'helper'
+      ? `${client.package} ${client.version} has no extension point for a helper`
+      : `for ${client.package} use ${helpers[client.client]}`,
+  );
+  return (
+    `Next: ${names(losing)} ${losing.length === 1 ? 'loses' : 'lose'} request stores natively: start your app with ` +
+    `\`${preloadCommand(report.runtime.name)}\`; without the preload, ${helped.join('; ')}.`
+  );
+}
+
+function names(clients: StackReport['clients']): string {
+  return clients.map((client) => client.package).join(', ');
+}
+
+function reportIt(command: string): string {
+  return (
+    `Next: something is wrong with http2-async-context here: please report it at ${issuesUrl} ` +
+    `with the output of \`${command}\`.`
+  );
+}
