@@ -1,6 +1,14 @@
 // Turns the per-runtime results of compat/run.mjs into one matrix (rows: scenario · event,
 // columns: runtimes), its failures, notes and summaries, and prints it as text or Markdown.
-import { cellDetail, compareToNative, formatTable, mark, rowLabel, summarize } from '../dist/esm/doctor/internals.js';
+import {
+  cellDetail,
+  changedMark,
+  compareToNative,
+  formatTable,
+  mark,
+  rowLabel,
+  summarize,
+} from '../dist/esm/doctor/internals.js';
 
 export const legend =
   'cell: native → connect() · register   ✔ right scope  ✘ wrong scope (or wrong events)  – did not fire, need not  · not run';
@@ -36,6 +44,7 @@ function collect(result, order, failures) {
     insert(order, row.scenario, rowLabel(row).trim());
     const register = registerRows.find((other) => other.scenario === row.scenario && other.name === row.name);
     cells.set(`${row.scenario}\0${rowLabel(row).trim()}`, {
+      changed: row.change !== undefined,
       native: row.native.ok,
       connect: row.shimmed.ok,
       register: register?.shimmed.ok,
@@ -98,7 +107,7 @@ export function buildMatrix(results) {
       ...runtimes.map(({ cells }) => {
         const cell = cells.get(`${scenario}\0${name}`);
         return cell
-          ? `${mark(cell.native)} → ${mark(cell.connect)} ${cell.register === undefined ? '·' : mark(cell.register)}`
+          ? `${cell.changed ? changedMark : mark(cell.native)} → ${mark(cell.connect)} ${cell.register === undefined ? '·' : mark(cell.register)}`
           : '·';
       }),
     ]),
@@ -151,17 +160,17 @@ export function formatMarkdown(matrix) {
   const body = matrix.groups.flatMap(({ scenario, rows }) => [row([`**${scenario}**`, ...blank]), ...rows.map(row)]);
   const probes = matrix.probes.map(row);
   return [
-    `Each cell: native → \`connect()\` · \`register\`. ✔ the listener ran in the right scope, ✘ it did not (or the shim changed which events fire), – the event did not fire and need not, · not run.`,
+    `Each cell: native → \`connect()\` · \`register\`. ✔ the listener ran in the right scope, ✘ it did not, ≠ the package changes this event on purpose (a 100 emits `continue` only, never `headers`), – the event did not fire and need not, · not run.`,
     '',
     row(matrix.header),
     rule,
     ...body,
     '',
-    `${probeLegend}.`,
+    `$probeLegend.`,
     '',
     row(['register probe', ...matrix.header.slice(1)]),
     rule,
     ...probes,
-    ...(matrix.notes.length ? ['', ...matrix.notes.map((note) => `- ${note}`)] : []),
+    ...(matrix.notes.length ? ['', ...matrix.notes.map((note) => `- $note`)] : []),
   ].join('\n');
 }

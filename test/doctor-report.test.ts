@@ -254,11 +254,11 @@ describe('the doctor table', () => {
   it('tells what to do next: the preload for this runtime, or the clients once it is preloaded', () => {
     const ok = { ...report, register: false, ok: true } as DoctorReport;
     expect(doctorNextStep({ ...ok, runtime: { name: 'bun', version: '1.4.5' } })).toBe(
-      'Next: start your app with `bun --preload http2-async-context/register app.ts` (or use connect()); ' +
+      'Next: start your app with `bun --preload http2-async-context/register app.js` (or use connect()); ' +
         'run `bun x --bun http2-async-context doctor --clients` to check your HTTP/2 client libraries.',
     );
     expect(doctorNextStep(ok)).toContain(
-      'Next: start your app with `deno run -A --preload ./node_modules/http2-async-context/dist/esm/register.js ',
+      "Next: make `import 'http2-async-context/register';` your entry module's first import ",
     );
     expect(doctorNextStep({ ...ok, register: true })).toBe(
       'Next: the preload is active and keeps every event right here; ' +

@@ -44,7 +44,7 @@ export { undiciAdapter } from './client-scenarios/undici-adapter.js';
 export type { DoctorOptions, DoctorReport, RuntimeInfo } from './doctor.js';
 export { detectRuntime, runDoctor } from './doctor.js';
 export { loopbackTls } from './loopback-certificate.js';
-export { clientsNextStep, doctorCommand, doctorNextStep, issuesUrl, preloadCommand } from './next-step.js';
+export { clientsNextStep, doctorCommand, doctorNextStep, issuesUrl, preloadAdvice } from './next-step.js';
 export type { CellResult, Expectation, Recorder } from './recorder.js';
 export type { ModeCell, ReportRow, ScenarioNotes, Summary } from './report.js';
 export { compareToNative, shimmedClean, summarize } from './report.js';

@@ -7,12 +7,14 @@ import type { DoctorReport, RuntimeInfo } from './doctor.js';
 /** Where to report what the doctor found wrong with the package (package.json's `bugs`). */
 export const issuesUrl = 'https://github.com/http2-async-context/http2-async-context/issues';
 
-/** How to start an app with the register preload on `runtime`, as the README gives it (Deno's takes a path only). */
-export function preloadCommand(runtime: RuntimeInfo['name']): string {
-  if (runtime === 'bun') return 'bun --preload http2-async-context/register app.ts';
-  if (runtime === 'deno')
-    return 'deno run -A --preload ./node_modules/http2-async-context/dist/esm/register.js main.ts';
-  return 'node --import http2-async-context/register app.js';
+/**
+ * How to load the register preload on `runtime`, as the README gives it. Deno's `--preload` takes a
+ * file path, not a package name: there register is the entry module's first import instead.
+ */
+export function preloadAdvice(runtime: RuntimeInfo['name']): string {
+  if (runtime === 'bun') return 'start your app with `bun --preload http2-async-context/register app.js`';
+  if (runtime === 'deno') return "make `import 'http2-async-context/register';` your entry module's first import";
+  return 'start your app with `node --import http2-async-context/register app.js`';
 }
 
 /** How to run the doctor on `runtime`, as the README gives it (plain `bunx` would run it on Node). */
@@ -30,7 +32,7 @@ export function doctorNextStep(report: DoctorReport): string {
   if (report.register) return `Next: the preload is active and keeps every event right here; ${clients}.`;
   const { events, checks } = report.summary;
   if (events.native < events.total || checks.native < checks.total) {
-    return `Next: start your app with \`${preloadCommand(report.runtime.name)}\` (or use connect()); ${clients}.`;
+    return `Next: ${preloadAdvice(report.runtime.name)} (or use connect()); ${clients}.`;
   }
   return `Next: node:http2 keeps every listener's store natively on this runtime; ${clients}.`;
 }
@@ -70,8 +72,8 @@ export function clientsNextStep(report: StackReport): string {
       : `for ${client.package} use ${helpers[client.client]}`,
   );
   return (
-    `Next: ${names(losing)} ${losing.length === 1 ? 'loses' : 'lose'} request stores natively: start your app with ` +
-    `\`${preloadCommand(report.runtime.name)}\`; without the preload, ${helped.join('; ')}.`
+    `Next: ${names(losing)} ${losing.length === 1 ? 'loses' : 'lose'} request stores natively: ` +
+    `${preloadAdvice(report.runtime.name)}; without the preload, ${helped.join('; ')}.`
   );
 }
 

@@ -50,7 +50,7 @@ describe('doctor --clients', () => {
     for (const mode of ['register', 'explicit'] as const) {
       for (const phase of modes[mode]!.run!.phases) expectAllRight(phase);
     }
-    // Natively the queued requests lose their store (test/clients-http.test.ts has the details).
+    // Natively the queued requests lose their store (test/doctor-http-clients.test.ts has the details).
     expect(modes.native!.run!.phases.every((phase) => phase.right < phase.total)).toBe(true);
   });
 
