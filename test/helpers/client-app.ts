@@ -64,8 +64,9 @@ export const versions: Record<ClientSet, Record<string, string>> = {
  * The callbacks each request of each kind runs, as test/fixtures/client-app.mjs names them: a
  * phase starts 4 requests of every kind. grpc-js: a unary call, a server-streaming one, a unary
  * call the server fails (INTERNAL), a client-streaming one, a bidi one, and `client.waitForReady()`;
- * http2-wrapper: the response callback, `data` and `end`; got: its promise with an `afterResponse`
- * hook, and its stream; undici: `request()`, a legacy handler, and on undici 7 a controller handler.
+ * http2-wrapper: the response callback and the request's and response's events; got: its promise
+ * with an `afterResponse` hook, its stream, and a promise for a 500 with a `beforeError` hook;
+ * undici: `request()`, a legacy handler, and on undici 7 a controller handler.
  */
 const grpcKinds = {
   unary: ['callback', 'metadata', 'status'],
@@ -77,8 +78,12 @@ const grpcKinds = {
 };
 const clientKinds = {
   'grpc-js': grpcKinds,
-  'http2-wrapper': { request: ['response', 'data', 'end'] },
-  got: { promise: ['afterResponse', 'resolved'], stream: ['response', 'data', 'end'] },
+  'http2-wrapper': { request: ['response', 'data', 'end', 'response close', 'close'] },
+  got: {
+    promise: ['afterResponse', 'resolved'],
+    stream: ['response', 'data', 'end'],
+    failing: ['beforeError', 'rejected'],
+  },
 };
 const undiciKinds = { request: ['resolved', 'body'], legacy: ['onConnect', 'onHeaders', 'onData', 'onComplete'] };
 const kinds: Record<ClientSet, Record<string, Record<string, string[]>>> = {
