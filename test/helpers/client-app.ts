@@ -19,6 +19,8 @@ export interface PhaseCount {
   total: number;
   /** Every store a callback saw that was not its request's, once each. */
   wrongStores: string[];
+  /** Every callback that saw such a store at least once, as `kind callback`. */
+  wrongCallbacks: string[];
   /** Sessions the client opened on the server during the phase. */
   sessions: number;
   missing?: string[];
@@ -94,7 +96,7 @@ const kinds: Record<ClientSet, Record<string, Record<string, string[]>>> = {
   oldest: { ...clientKinds, undici: undiciKinds },
 };
 
-/** Each callback of `client`, as `kind callback`. */
+/** Each callback of `client` as the app reports a wrong one: `kind callback`. */
 const callbacksOf = (set: ClientSet, client: string): string[] =>
   Object.entries(kinds[set][client]!).flatMap(([kind, callbacks]) =>
     callbacks.map((callback) => `${kind} ${callback}`),
@@ -102,6 +104,17 @@ const callbacksOf = (set: ClientSet, client: string): string[] =>
 
 /** Callbacks (request × callback) of one phase of `client`. */
 const totalOf = (set: ClientSet, client: string): number => 4 * callbacksOf(set, client).length;
+
+/**
+ * Where the caller resumes after `await` of a promise the client settled: the store is the
+ * caller's by the promise's own reaction, whatever the client did, so it is never lost natively.
+ */
+const continuations = [
+  'got promise resolved',
+  'got failing rejected',
+  'undici request resolved',
+  'undici request body',
+];
 
 /**
  * Each phase of each client as the checks read it: the counts, whether the client connected
@@ -141,7 +154,7 @@ export function expectEveryCallbackInItsStore(run: AppRun, set: ClientSet, skipp
         Object.fromEntries(
           phasesOf(client).map((phase) => [
             phase,
-            { ran: total, right: total, total, wrongStores: [], connected: phase !== 'warm' },
+            { ran: total, right: total, total, wrongStores: [], wrongCallbacks: [], connected: phase !== 'warm' },
           ]),
         ),
       ];
@@ -154,7 +167,8 @@ export function expectEveryCallbackInItsStore(run: AppRun, set: ClientSet, skipp
  * The loss the integrations fix, in every client, in every phase where requests queue (cold,
  * after GOAWAY, and across grpc-js's server restart): every callback still ran, but some saw
  * another request's store, only ever that of a request of the same client and phase (the one
- * that made it connect). How many stayed right depends on which request connected: not counted.
+ * that made it connect), and every callback but a promise's continuation did so for some request,
+ * the new ones too. How many stayed right depends on which request connected: not counted.
  */
 export function expectQueuedRequestsLoseTheirStore(run: AppRun, set: ClientSet): void {
   expect(run.versions).toEqual(versions[set]);
@@ -165,13 +179,20 @@ export function expectQueuedRequestsLoseTheirStore(run: AppRun, set: ClientSet):
     const total = totalOf(set, client);
     for (const phase of phasesOf(client).filter((phase) => phase !== 'warm')) {
       const counts = (result as Record<Phase, PhaseCount>)[phase];
-      const { ran, right, wrongStores } = counts;
+      const { ran, right, wrongStores, wrongCallbacks } = counts;
       const where = `${client} ${phase}`;
       expect({ ran, total: counts.total }, where).toEqual({ ran: total, total });
       expect(right, where).toBeLessThan(total);
       expect(wrongStores.length, where).toBeGreaterThan(0);
       for (const store of wrongStores)
         expect(store, where).toMatch(new RegExp(`^${tags[phase]}:${client}:[a-z-]+:[0-3]$`));
+      // client.waitForReady() looks at the channel from a setImmediate of the caller's, and calls back
+      // right there if it is READY again by then, as grpc-js 1.8's mostly is after a GOAWAY.
+      const mayStayRight = (callback: string) =>
+        continuations.includes(`${client} ${callback}`) ||
+        (client === 'grpc-js' && phase === 'after GOAWAY' && callback === 'ready callback');
+      const lost = callbacksOf(set, client).filter((callback) => !mayStayRight(callback));
+      expect(wrongCallbacks, where).toEqual(expect.arrayContaining(lost));
     }
   }
 }
