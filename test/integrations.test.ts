@@ -11,8 +11,10 @@ import {
 // The client integrations on real clients and loopback servers, measured by test code alone
 // (test/fixtures/client-app.mjs imports nothing of the doctor): each process loads grpc-js,
 // http2-wrapper, got and undici as an app does, and makes 4 requests of each kind at once on a
-// fresh client (they queue while it connects), on the same client warm, and after the server's
-// GOAWAY (they queue while it reconnects), each request in a store of its own.
+// fresh client (they queue while it connects), on the same client warm, after the server's
+// GOAWAY (they queue while it reconnects) and, for grpc-js, while its server restarts (calls
+// with waitForReady wait for it), each request in a store of its own. The kinds include calls
+// that fail on purpose and grpc-js's streaming calls (test/helpers/client-app.ts lists them).
 //
 // One process per mode and set; each set is loaded with `import` in some modes and `require` in
 // the others (test/bun.test.ts has both for every set under register on Bun).
