@@ -49,7 +49,7 @@ describe.skipIf(bun === undefined)('bun --preload register', () => {
     ['import', 'oldest'],
     ['require', 'oldest'],
   ] as const) {
-    it(`scopes every client the app ${how}s (${set}${set === 'oldest' ? ', nested node_modules' : ''}), cold, warm and after GOAWAY`, async () => {
+    it(`scopes every client the app ${how}s (${set}${set === 'oldest' ? ', nested node_modules' : ''}), cold, warm, after GOAWAY and across a grpc-js server restart`, async () => {
       const run = (await runBun(app, [how, set, '--report'], ['--preload', register])) as AppRun;
       expect(run.runtime).toMatch(/^bun /);
       expectEveryCallbackInItsStore(run, set);
