@@ -160,17 +160,17 @@ export function formatMarkdown(matrix) {
   const body = matrix.groups.flatMap(({ scenario, rows }) => [row([`**${scenario}**`, ...blank]), ...rows.map(row)]);
   const probes = matrix.probes.map(row);
   return [
-    `Each cell: native → \`connect()\` · \`register\`. ✔ the listener ran in the right scope, ✘ it did not, ≠ the package changes this event on purpose (a 100 emits `continue` only, never `headers`), – the event did not fire and need not, · not run.`,
+    `Each cell: native → \`connect()\` · \`register\`. ✔ the listener ran in the right scope, ✘ it did not, ≠ the package changes this event on purpose (a 100 emits \`continue\` only, never \`headers\`), – the event did not fire and need not, · not run.`,
     '',
     row(matrix.header),
     rule,
     ...body,
     '',
-    `$probeLegend.`,
+    `${probeLegend}.`,
     '',
     row(['register probe', ...matrix.header.slice(1)]),
     rule,
     ...probes,
-    ...(matrix.notes.length ? ['', ...matrix.notes.map((note) => `- $note`)] : []),
+    ...(matrix.notes.length ? ['', ...matrix.notes.map((note) => `- ${note}`)] : []),
   ].join('\n');
 }
