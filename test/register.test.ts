@@ -26,6 +26,25 @@ describe('register', () => {
     expect(await runNode(probe, ['--patch-late'])).toEqual(allFormsScoped(late));
   });
 
+  it('patchStatus() says what register turned on, which client copies it patched, and what was undone', async () => {
+    const off = { http2: false, clients: false, patchedClients: [] };
+    const undici = 'undici 7.30.2';
+    expect(await runFixture('patch-status.mjs', [], ['--import', 'http2-async-context/register'])).toEqual({
+      steps: [
+        ['start', { http2: true, clients: true, patchedClients: [] }],
+        ['undici loaded', { http2: true, clients: true, patchedClients: [undici] }],
+        ['unpatched', off],
+        ['patched again', { http2: true, clients: true, patchedClients: [undici] }],
+      ],
+      frozen: true,
+    });
+    const { steps } = (await runFixture('patch-status.mjs')) as { steps: unknown[][] };
+    expect(steps.slice(0, 2)).toEqual([
+      ['start', off],
+      ['undici loaded', off],
+    ]);
+  });
+
   it('the probe fails without the patch, so the checks above mean something', async () => {
     const { forms } = (await runNode(probe)) as { forms: Record<string, { ok: boolean }> };
     expect(Object.values(forms).map(({ ok }) => ok)).toEqual(importForms.map(() => false));
