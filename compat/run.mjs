@@ -162,7 +162,7 @@ function writeReadme() {
   );
   writeFileSync('README.md', readme);
   const results = replaceSection(
-    '# Compatibility results\n\nEvery scenario of `npm run compat`, runtime by runtime. The README has the summary.\n\n' +
+    '# Compatibility results\n\nEvery scenario of `npm run compat`, runtime by runtime. The README has one summary line per runtime.\n\n' +
       '## node:http2, event by event\n\n<!-- compat:start -->\n<!-- compat:end -->\n\n' +
       '## HTTP/2 client libraries, phase by phase\n\n<!-- clients:start -->\n<!-- clients:end -->\n\n' +
       '## Inside a tracer: OpenTelemetry and dd-trace\n\n<!-- tracers:start -->\n<!-- tracers:end -->\n',

@@ -114,7 +114,8 @@ export const sessionScenarios: Scenario[] = [
           context.recorder.check(
             'refused error shows REFUSED_STREAM and lastStreamID',
             ok,
-            `${error.code}, rstCode ${stream.rstCode}, stream ${stream.id}, GOAWAY ${said ? `code ${said.code} lastStreamID ${said.lastStreamID}` : 'not seen'}`,
+            `${error.code}, rstCode ${stream.rstCode}, stream ${stream.id}, ` +
+              `GOAWAY ${said ? `code ${said.code} lastStreamID ${said.lastStreamID}` : 'not seen'}`,
           );
         });
       }

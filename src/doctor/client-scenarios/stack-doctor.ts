@@ -69,7 +69,10 @@ function runRegisterChild(options: StackDoctorOptions, from: string): Promise<St
       } catch {
         reject(
           new Error(
-            `the register child failed: ${(error?.message ?? '').split('\n')[0]} ${stderr.trim().split('\n').slice(-3).join(' ')}`.trim(),
+            (
+              `the register child failed: ${(error?.message ?? '').split('\n')[0]} ` +
+              stderr.trim().split('\n').slice(-3).join(' ')
+            ).trim(),
           ),
         );
       }
@@ -124,7 +127,8 @@ export async function runStackDoctor(options: StackDoctorOptions): Promise<Stack
   const notes =
     runtime.name === 'deno'
       ? [
-          'Deno: after GOAWAY and server restart are not run; a GOAWAY with streams in flight aborts Deno 2.9 (nghttp2 assertion in find_stream_on_goaway_func).',
+          'Deno: after GOAWAY and server restart are not run; a GOAWAY with streams in flight aborts Deno 2.9 ' +
+            '(nghttp2 assertion in find_stream_on_goaway_func).',
         ]
       : [];
   return { runtime, from, modes, clients, notes, ok };
@@ -135,7 +139,8 @@ function phaseCell(entry: StackEntry | undefined, phase: string): string {
   const result = entry?.run?.phases.find((candidate) => candidate.phase === phase);
   if (!result) return '–';
   const clean = result.right === result.total && result.missing === 0 && result.error === undefined;
-  return `${clean ? '' : '✘ '}${result.right}/${result.total}${result.missing > 0 ? ` (${result.missing} missing)` : ''}`;
+  const missing = result.missing > 0 ? ` (${result.missing} missing)` : '';
+  return `${clean ? '' : '✘ '}${result.right}/${result.total}${missing}`;
 }
 
 const modeMeanings: Record<ClientMode, string> = {
@@ -165,14 +170,11 @@ export function formatStackReport(report: StackReport): string {
     const phases = [
       ...new Set(Object.values(client.modes).flatMap((entry) => entry.run?.phases.map((phase) => phase.phase) ?? [])),
     ];
+    const name = `${client.package} ${client.version}`;
     phases.forEach((phase, i) => {
-      lines.push([
-        i === 0 ? `${client.package} ${client.version}` : '',
-        phase,
-        ...report.modes.map((mode) => phaseCell(client.modes[mode], phase)),
-      ]);
+      lines.push([i === 0 ? name : '', phase, ...report.modes.map((mode) => phaseCell(client.modes[mode], phase))]);
     });
-    if (phases.length === 0) lines.push([`${client.package} ${client.version}`, '–', ...report.modes.map(() => '–')]);
+    if (phases.length === 0) lines.push([name, '–', ...report.modes.map(() => '–')]);
     const said = new Set<string>();
     for (const mode of report.modes) {
       const entry = client.modes[mode];

@@ -192,7 +192,10 @@ function denoCannotRun(installed: InstalledClient): string | undefined {
     case 'http2-wrapper':
       return 'does not run on Deno 2.9: its sessions close without a SETTINGS frame (HTTP2WRAPPER_NOSETTINGS)';
     case 'got':
-      return "does not run on Deno 2.9: http2-wrapper's sessions close without a SETTINGS frame, and a GOAWAY throws from Deno's http2 internals";
+      return (
+        "does not run on Deno 2.9: http2-wrapper's sessions close without a SETTINGS frame, " +
+        "and a GOAWAY throws from Deno's http2 internals"
+      );
     case 'undici':
       return installed.version.startsWith('6.')
         ? 'does not run on Deno 2.9 in version 6: its HTTP/2 requests never finish (measured with 6.0.0)'
@@ -225,7 +228,9 @@ async function runOne(installed: InstalledClient, options: StackOptions): Promis
     return {
       ...base,
       skipKind: 'helper',
-      skipped: `${installed.package} ${installed.version} has no extension point for a helper (undici: compose() arrived in 6.9); register covers it`,
+      skipped:
+        `${installed.package} ${installed.version} has no extension point for a helper ` +
+        '(undici: compose() arrived in 6.9); register covers it',
     };
   }
   const run = await runClientScenarios(adapter, {
