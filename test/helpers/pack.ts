@@ -1,5 +1,7 @@
-// Vitest globalSetup: packs the package once per run, exactly as `npm publish` would, before any
-// test file starts, for the tests of the published package (test/package*.test.ts).
+// Vitest globalSetup: packs the package once per run, before any test file starts, for the tests
+// of the published package (test/package*.test.ts, test/readme.test.ts). With --ignore-scripts:
+// npm pack would run `prepare`, which rebuilds dist/ under the tests that are loading it; the
+// test scripts build it once, first, as `prepublishOnly` does before a publish.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -25,7 +27,7 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 
 export default function setup(project: Project): () => void {
   const folder = mkdtempSync(join(tmpdir(), 'h2ac-pack-'));
-  const output = execFileSync('npm', ['pack', '--json', '--pack-destination', folder], {
+  const output = execFileSync('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', folder], {
     cwd: root,
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'pipe'],
