@@ -1,2 +1,2 @@
 // Public entry `http2-async-context/undici`: the explicit helpers for undici dispatchers.
-export { composeInScope, scopeUndiciHandler, undiciInterceptor } from './integrations/undici.js';
+export { composeInScope, scopeUndiciHandler, undiciInterceptor } from './integrations/undici-scope.js';
