@@ -1,4 +1,5 @@
-import { clientPatchStatus, type PatchedClient } from './integrations/load-hook.js';
+import { clientPatchStatus } from './integrations/load-hook.js';
+import type { PatchedClient } from './integrations/registry.js';
 import { http2Patched } from './patch.js';
 
 /** What `patchStatus()` reports. */

@@ -5,50 +5,10 @@ import { join } from 'node:path';
 import { debug } from '../debug.js';
 import { type Replacement, replace, restore } from '../replace.js';
 import { kHookState } from '../symbols.js';
-import { grpcJsIntegration } from './grpc-js.js';
-import { http2WrapperIntegration } from './http2-wrapper.js';
 import { type Integration, satisfies } from './integration.js';
 import { loadedModules } from './module-cache.js';
+import { integrationFor, type KnownFile, type PatchedClient, packageFileOf } from './registry.js';
 import { sharedClientState } from './shared-state.js';
-import { undiciIntegration } from './undici.js';
-
-/** Every client the register patch makes right. */
-export const integrations: readonly Integration[] = [grpcJsIntegration, http2WrapperIntegration, undiciIntegration];
-
-/** A client library the package makes right, and the versions of it supported and tested. */
-export interface SupportedClient {
-  /** The npm package name. */
-  readonly name: string;
-  /** The supported versions, as `>=A.B.C <X.Y.Z`; `register` leaves other versions alone. */
-  readonly versions: string;
-  /** The library whose integration covers it, where that is another one (got uses http2-wrapper). */
-  readonly through?: string;
-}
-
-/**
- * The client libraries `register` and the explicit helpers make right, with the versions of
- * each that are supported and tested (`npm run compat -- --all-versions`).
- *
- * @example
- * ```ts
- * import { supportedClients } from 'http2-async-context';
- * for (const { name, versions } of supportedClients) console.log(name, versions);
- * ```
- */
-export const supportedClients: readonly SupportedClient[] = Object.freeze([
-  ...integrations.map(({ name, versions }) => Object.freeze({ name, versions })),
-  Object.freeze({ name: 'got', versions: '>=12.0.0 <15.0.0', through: 'http2-wrapper' }),
-]);
-
-/** A copy of a client library that `patchClients()` patched, as it reports it. */
-export interface PatchedClient {
-  /** The npm package name: `@grpc/grpc-js`, `http2-wrapper` or `undici` (got is patched through http2-wrapper). */
-  readonly name: string;
-  /** The version its package.json states; undefined where that could not be read. */
-  readonly version: string | undefined;
-  /** Its package folder; undefined where the module cache does not say. */
-  readonly path: string | undefined;
-}
 
 type Load = (this: unknown, request: unknown, ...rest: unknown[]) => unknown;
 type Compile = (this: unknown, module: unknown, filename: unknown, ...rest: unknown[]) => unknown;
@@ -62,12 +22,6 @@ const moduleInternals = Module as unknown as ModuleInternals;
 interface KnownCopy {
   integration: Integration;
   copy: PatchedClient;
-}
-/** One file of a copy patched as it loaded (see `installCompileHook`). */
-interface KnownFile {
-  integration: Integration;
-  file: string;
-  folder: string;
 }
 
 /** Shared on `node:http2` by both module copies of this package, like the http2 patch state. */
@@ -106,55 +60,6 @@ function hookState(): HookState {
     Object.defineProperty(holder, kHookState, { value: state });
   }
   return state;
-}
-
-/**
- * What a load of `integration`'s main entry is called with: its name, or the entry by its
- * subpath (`undici/index.js`, how Bun's built-in `undici` is stepped around), with or without
- * `.js`; or (from ESM, and in the module cache) its path.
- */
-const entryRequests = new Map(
-  integrations.map((integration) => {
-    const subpath = `${integration.name}/${integration.entry}`;
-    const posix = `/node_modules/${subpath}`;
-    return [
-      integration,
-      {
-        names: [integration.name, subpath, subpath.replace(/\.js$/, '')],
-        suffixes: [posix, posix.replaceAll('/', '\\')],
-      },
-    ] as const;
-  }),
-);
-
-/** The integration whose main entry `request` names, judged by the string alone. */
-function integrationFor(request: string): Integration | undefined {
-  for (const [integration, { names, suffixes }] of entryRequests) {
-    if (names.includes(request) || suffixes.some((suffix) => request.endsWith(suffix))) return integration;
-  }
-  return undefined;
-}
-
-/** Each integration's package folder below `node_modules`, with `/` and with `\\`. */
-const packagePrefixes = integrations.map(
-  (integration) => [integration, `${integration.name}/`, `${integration.name.replace('/', '\\')}\\`] as const,
-);
-
-/**
- * The integration whose package holds the file at `filename` (an absolute path), the package
- * folder and the file below it with `/`; undefined for a file of any other package. The last
- * `node_modules` in the path decides, so a nested copy is its own.
- */
-function packageFileOf(filename: string): KnownFile | undefined {
-  const at = filename.lastIndexOf('node_modules');
-  if (at === -1) return undefined;
-  const start = at + 'node_modules/'.length;
-  for (const [integration, posix, windows] of packagePrefixes) {
-    if (!filename.startsWith(posix, start) && !filename.startsWith(windows, start)) continue;
-    const end = start + posix.length;
-    return { integration, folder: filename.slice(0, end - 1), file: filename.slice(end).replaceAll('\\', '/') };
-  }
-  return undefined;
 }
 
 const describeCopy = ({ name, version, path }: PatchedClient) =>
