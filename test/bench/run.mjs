@@ -17,9 +17,9 @@
 //                           variant in a client process of its own, at two sizes; reports the
 //                           marginal instructions per request (per MiB for stream64m)
 //   --no-pin                don't pin the client to CPU 0 and the server to the last CPU
-//   --write-readme          also write the verdicts into README.md's Performance section and the
-//                           whole report into test/bench/RESULTS.md (timing and --instructions
-//                           runs each have their own place in both)
+//   --write-readme          also write the whole report into test/bench/RESULTS.md (timing and
+//                           --instructions runs each have their place there) and, from an
+//                           --instructions run, the one summary line README.md quotes
 //   --from file             render a saved run (test/bench/results/*.json) instead of running
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';

@@ -79,7 +79,13 @@ export const workloads = {
     slices: 10,
     rounds: 10,
     quickRounds: 3,
-    processVariants: { register: { preload: true }, 'register+libs': { preload: true, libs: true } },
+    // native and native+libs: whether the libraries' own load costs it, without the package.
+    processVariants: {
+      register: { preload: true },
+      'register+libs': { preload: true, libs: true },
+      native: {},
+      'native+libs': { libs: true },
+    },
     baseline: 'register',
     instructions: { unit: 'request', full: [2_000, 7_000], quick: [1_000, 3_000] },
     open: async (origin, variant) => {
