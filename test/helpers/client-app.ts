@@ -201,6 +201,17 @@ export function expectQueuedRequestsLoseTheirStore(run: AppRun, set: ClientSet):
  * What patchClients() returned, each copy as `name version folder`, the folder from the
  * `node_modules` it is in (the oldest set's below test/clients/oldest), sorted.
  */
+/**
+ * The copies patchClients() names in the oldest set, by version and folder: got 12.0.0 brings an
+ * http2-wrapper of its own, nested below it, patched as well.
+ */
+export const oldestCopies = [
+  '@grpc/grpc-js 1.8.22 test/clients/oldest/node_modules/@grpc/grpc-js',
+  'http2-wrapper 2.0.3 test/clients/oldest/node_modules/http2-wrapper',
+  'http2-wrapper 2.2.4 test/clients/oldest/node_modules/got/node_modules/http2-wrapper',
+  'undici 6.0.0 test/clients/oldest/node_modules/undici',
+];
+
 export function patchedCopies(run: AppRun): string[] {
   expect(Array.isArray(run.patchClients), 'patchClients() returned a list').toBe(true);
   const where = (path: string) =>
