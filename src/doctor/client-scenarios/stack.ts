@@ -115,8 +115,12 @@ export async function loadClientAdapter(installed: InstalledClient): Promise<Cli
       return http2WrapperAdapter(require(installed.entry));
     case 'undici':
       return undiciAdapter(require(installed.entry));
-    case 'got':
-      return gotAdapter(await import(pathToFileURL(installed.entry).href), require(require.resolve('http2-wrapper')));
+    case 'got': {
+      // got 16 has an HTTP/2 client of its own; 12–15 go through http2-wrapper.
+      const ownClient = Number.parseInt(installed.version, 10) >= 16;
+      const http2wrapper = ownClient ? undefined : require(require.resolve('http2-wrapper'));
+      return gotAdapter(await import(pathToFileURL(installed.entry).href), http2wrapper);
+    }
   }
 }
 
@@ -125,6 +129,12 @@ export const explicitHelpers: ClientHelpers = {
   grpcInterceptors: [grpcInterceptor],
   undiciInterceptors: [undiciInterceptor],
   wrapHttp2WrapperAgent: (agent) => scopeHttp2WrapperAgent(agent as object),
+  patchHttp2: () => {
+    const turnedOn = patchHttp2();
+    return () => {
+      if (turnedOn) unpatchHttp2();
+    };
+  },
 };
 
 /** One installed client in one mode: its run, or why it has none. */
