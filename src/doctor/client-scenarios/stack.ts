@@ -4,7 +4,7 @@ import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { grpcInterceptor } from '../../grpc-js.js';
 import { scopeHttp2WrapperAgent } from '../../http2-wrapper.js';
-import { patchClients, patchHttp2, patchStatus, unpatchClients, unpatchHttp2 } from '../../index.js';
+import { patchClients, patchHttp2, patchStatus, supportedClients, unpatchClients, unpatchHttp2 } from '../../index.js';
 import { undiciInterceptor } from '../../undici.js';
 import { loopbackTls } from '../loopback-certificate.js';
 import type { ClientAdapter, ClientHelpers, ClientPhase } from './adapter.js';
@@ -147,7 +147,7 @@ export interface StackEntry extends Omit<InstalledClient, 'entry'> {
    * Whether the missing run is expected (`runtime`: the runtime cannot run this client at all;
    * `helper`: the version has no extension point, register covers it) or a failure.
    */
-  skipKind?: 'runtime' | 'helper' | 'failure';
+  skipKind?: 'runtime' | 'helper' | 'unsupported' | 'failure';
 }
 
 export interface StackOptions {
@@ -196,6 +196,25 @@ export async function runClientStack(options: StackOptions): Promise<StackEntry[
   return entries;
 }
 
+/** `A.B.C` as one number that orders versions (each part below 10 000; a pre-release counts as its release). */
+const rank = (version: string) =>
+  version
+    .split(/[.+-]/)
+    .slice(0, 3)
+    .reduce((sum, part) => sum * 10_000 + Number(part), 0);
+
+/**
+ * Why the package leaves `installed` alone: outside the versions `supportedClients` declares for
+ * it (`>=A.B.C <X.Y.Z`), as register judges it; undefined inside them.
+ */
+export function unsupportedVersion(installed: Pick<InstalledClient, 'package' | 'version'>): string | undefined {
+  const versions = supportedClients.find((supported) => supported.name === installed.package)?.versions;
+  const [, low = '', high = ''] = /^>=(\S+) <(\S+)$/.exec(versions ?? '') ?? [];
+  const version = rank(installed.version);
+  if (versions === undefined || (version >= rank(low) && version < rank(high))) return undefined;
+  return `not supported yet (the package supports ${versions}), so it is left alone`;
+}
+
 /** Why Deno 2.9's node:http2 cannot run `installed` at all, natively or not; undefined if it can. */
 function denoCannotRun(installed: InstalledClient): string | undefined {
   switch (installed.client) {
@@ -225,8 +244,8 @@ async function runOne(installed: InstalledClient, options: StackOptions): Promis
       skipped: 'register is not active in this process (start it with the register preload)',
     };
   }
-  const unsupported = (globalThis as { Deno?: unknown }).Deno !== undefined && denoCannotRun(installed);
-  if (unsupported) return { ...base, skipKind: 'runtime', skipped: unsupported };
+  const cannotRun = (globalThis as { Deno?: unknown }).Deno !== undefined && denoCannotRun(installed);
+  if (cannotRun) return { ...base, skipKind: 'runtime', skipped: cannotRun };
   let adapter: ClientAdapter;
   try {
     adapter = await loadClientAdapter(installed);
@@ -234,6 +253,8 @@ async function runOne(installed: InstalledClient, options: StackOptions): Promis
     return { ...base, skipKind: 'failure', skipped: `could not load it: ${(error as Error).message}` };
   }
   const explicit = options.mode === 'explicit';
+  const unsupported = options.mode !== 'native' && unsupportedVersion(installed);
+  if (unsupported) return { ...base, skipKind: 'unsupported', skipped: unsupported };
   if (explicit && adapter.helperHooks.length === 0) {
     return {
       ...base,
