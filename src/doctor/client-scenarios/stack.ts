@@ -49,15 +49,34 @@ export interface InstalledClient {
   entry: string;
 }
 
+interface Manifest {
+  name?: string;
+  version?: string;
+  engines?: { node?: string };
+}
+
 /** The package.json of the package that holds `file`: the nearest one above it with that name. */
-function versionOf(file: string, name: string): string | undefined {
+function manifestOf(file: string, name: string): Manifest | undefined {
   for (let dir = dirname(file); dir !== dirname(dir); dir = dirname(dir)) {
     const manifest = join(dir, 'package.json');
     if (!existsSync(manifest)) continue;
-    const parsed = JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string; version?: string };
-    if (parsed.name === name) return parsed.version;
+    const parsed = JSON.parse(readFileSync(manifest, 'utf8')) as Manifest;
+    if (parsed.name === name) return parsed;
   }
   return undefined;
+}
+
+const versionOf = (file: string, name: string) => manifestOf(file, name)?.version;
+
+/**
+ * Why a copy that failed to load cannot run on this Node at all: its package.json's `engines`
+ * asks for a newer one (undici 8 and got 16 need Node 22); undefined if it does not say so.
+ */
+function tooOldForIt(installed: InstalledClient): string | undefined {
+  const wanted = manifestOf(installed.entry, installed.package)?.engines?.node;
+  const minimum = /^>=\s*(\d+(?:\.\d+){0,2})$/.exec(wanted?.trim() ?? '')?.[1];
+  if (minimum === undefined || rank(process.versions.node) >= rank(minimum)) return undefined;
+  return `${installed.package} ${installed.version} needs Node ${wanted} (its engines field); this is Node ${process.versions.node}`;
 }
 
 const isPath = (resolved: string) => resolved.startsWith('/') || /^[A-Za-z]:[\\/]/.test(resolved);
@@ -250,6 +269,8 @@ async function runOne(installed: InstalledClient, options: StackOptions): Promis
   try {
     adapter = await loadClientAdapter(installed);
   } catch (error) {
+    const tooOld = tooOldForIt(installed);
+    if (tooOld !== undefined) return { ...base, skipKind: 'runtime', skipped: tooOld };
     return { ...base, skipKind: 'failure', skipped: `could not load it: ${(error as Error).message}` };
   }
   const explicit = options.mode === 'explicit';
