@@ -179,8 +179,8 @@ export const undiciIntegration: Integration = {
     const UnwrapHandler = loadedModule(join(folder, 'lib', 'handler', 'unwrap-handler.js'));
     for (const prototype of chain.steps)
       patchDispatch(prototype, typeof UnwrapHandler === 'function' ? UnwrapHandler : undefined);
-    patchCompose(chain.base);
-    return true;
+    const composed = patchCompose(chain.base);
+    return composed || chain.steps.length > 0;
   },
   unpatchFile(_file, exports) {
     const chain = dispatcherChain(exports);
