@@ -3,6 +3,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { nodeBinaries } from './helpers/clients.js';
 import {
   type CodeBlock,
   makeProject,
@@ -112,7 +113,8 @@ describe('the README, run as written', () => {
   });
 
   it('clients.mjs: the explicit helpers keep every client callback in its store', async () => {
-    const result = await run(project, process.execPath, ['clients.mjs']);
+    // got 16 and undici 8, what npm installs today, need Node 22.
+    const result = await run(project, nodeBinaries[24], ['clients.mjs']);
     expect(result.code, result.stderr).toBe(0);
     expect(lines(result.stdout)).toEqual(['got abc', 'grpc-js abc', 'undici abc']);
   });
