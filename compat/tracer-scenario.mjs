@@ -321,6 +321,15 @@ async function runMode(mode, tracer, clients, traceOwners) {
   return result;
 }
 
+/**
+ * The clients the scenario runs: the repository's own (each library's latest), or, on a Node
+ * older than undici 8 and got 16 support (22.19), the newest of their previous majors.
+ */
+function clientSet() {
+  const [major, minor] = process.versions.node.split('.').map(Number);
+  return major > 22 || (major === 22 && minor >= 19) ? '.' : 'test/clients/previous';
+}
+
 const modes = flags.mode.split(',');
 try {
   const tracer = await loadTracer(flags.tracer);
@@ -333,7 +342,7 @@ try {
       adapter: http2Adapter(require('node:http2')),
     },
   ];
-  for (const installed of findInstalledClients()) {
+  for (const installed of findInstalledClients(clientSet())) {
     const why = cannotRun(installed.client);
     const { client, package: name, version } = installed;
     clients.push({

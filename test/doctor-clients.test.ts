@@ -97,7 +97,7 @@ describe('doctor --clients', () => {
     for (const mode of ['native', 'register', 'explicit'] as const) {
       expect(undici!.modes[mode]).toMatchObject({
         skipKind: 'runtime',
-        skipped: `undici 8.14.1 needs Node >=22.19.0 (its engines field); this is Node ${process.versions.node}`,
+        skipped: `8.14.1 needs Node >=22.19.0 (its engines field); this is Node ${process.versions.node}`,
       });
     }
   });

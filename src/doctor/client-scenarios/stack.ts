@@ -76,7 +76,7 @@ function tooOldForIt(installed: InstalledClient): string | undefined {
   const wanted = manifestOf(installed.entry, installed.package)?.engines?.node;
   const minimum = /^>=\s*(\d+(?:\.\d+){0,2})$/.exec(wanted?.trim() ?? '')?.[1];
   if (minimum === undefined || rank(process.versions.node) >= rank(minimum)) return undefined;
-  return `${installed.package} ${installed.version} needs Node ${wanted} (its engines field); this is Node ${process.versions.node}`;
+  return `${installed.version} needs Node ${wanted} (its engines field); this is Node ${process.versions.node}`;
 }
 
 const isPath = (resolved: string) => resolved.startsWith('/') || /^[A-Za-z]:[\\/]/.test(resolved);
