@@ -155,9 +155,10 @@ function http2Adapter(http2) {
 }
 
 /** Why a client cannot run on this runtime at all (the same reasons `doctor --clients` gives), or undefined. */
-function cannotRun(client) {
+function cannotRun({ client, version }) {
   if (!deno) return undefined;
-  if (client === 'http2-wrapper' || client === 'got')
+  // got 16 has an HTTP/2 client of its own; got 12–15 go through http2-wrapper.
+  if (client === 'http2-wrapper' || (client === 'got' && Number.parseInt(version, 10) < 16))
     return 'its sessions close without a SETTINGS frame on Deno 2.9 (HTTP2WRAPPER_NOSETTINGS)';
   return undefined;
 }
@@ -343,7 +344,7 @@ try {
     },
   ];
   for (const installed of findInstalledClients(clientSet())) {
-    const why = cannotRun(installed.client);
+    const why = cannotRun(installed);
     const { client, package: name, version } = installed;
     clients.push({
       client,

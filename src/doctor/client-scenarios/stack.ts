@@ -240,8 +240,9 @@ function denoCannotRun(installed: InstalledClient): string | undefined {
     case 'http2-wrapper':
       return 'does not run on Deno 2.9: its sessions close without a SETTINGS frame (HTTP2WRAPPER_NOSETTINGS)';
     case 'got':
+      if (Number.parseInt(installed.version, 10) >= 16) return undefined;
       return (
-        "does not run on Deno 2.9: http2-wrapper's sessions close without a SETTINGS frame, " +
+        "does not run on Deno 2.9 before got 16: http2-wrapper's sessions close without a SETTINGS frame, " +
         "and a GOAWAY throws from Deno's http2 internals"
       );
     case 'undici':
