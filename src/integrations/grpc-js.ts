@@ -183,9 +183,9 @@ export const grpcJsIntegration: Integration = {
   },
   unpatch(exports) {
     const interceptors = interceptorsModuleOf(exports);
-    if (interceptors !== undefined) restoreMethods(interceptors);
     const client = clientPrototypeOf(exports);
-    if (client !== undefined) restoreMethods(client);
+    const restored = interceptors !== undefined && restoreMethods(interceptors);
+    return (client !== undefined && restoreMethods(client)) || restored;
   },
   patchFile(file, exports) {
     const interceptors = file === interceptorsFile ? asInterceptorsModule(exports) : undefined;
@@ -201,6 +201,6 @@ export const grpcJsIntegration: Integration = {
         : file === clientFile
           ? clientPrototypeOf(exports)
           : undefined;
-    if (holder !== undefined) restoreMethods(holder);
+    return holder !== undefined && restoreMethods(holder);
   },
 };

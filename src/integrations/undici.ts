@@ -178,9 +178,13 @@ export const undiciIntegration: Integration = {
     return true;
   },
   unpatch(exports) {
-    for (const prototype of dispatcherPrototypes(exports)) restoreMethods(prototype);
     const dispatcherPrototype = (exports as { Dispatcher?: { prototype?: Holder } }).Dispatcher?.prototype;
-    if (dispatcherPrototype !== undefined) restoreMethods(dispatcherPrototype);
+    const holders = [
+      ...dispatcherPrototypes(exports),
+      ...(dispatcherPrototype === undefined ? [] : [dispatcherPrototype]),
+    ];
+    // Each holder restored, whatever the others did.
+    return holders.map(restoreMethods).includes(true);
   },
   patchFile(file, exports, folder) {
     const found = classInFile(file, exports);
@@ -194,6 +198,6 @@ export const undiciIntegration: Integration = {
   },
   unpatchFile(file, exports) {
     const found = classInFile(file, exports);
-    if (found !== undefined) restoreMethods(found.prototype);
+    return found !== undefined && restoreMethods(found.prototype);
   },
 };
