@@ -5,7 +5,7 @@ import type { Integration } from './integration.js';
 import { replaceMethods, restoreMethods } from './method-slots.js';
 import { loadedModule, loadedModules } from './module-cache.js';
 import { sharedClientState } from './shared-state.js';
-import { composeInScope, type Dispatch, dispatchInScope, isScoped } from './undici-scope.js';
+import { composeInScope, type Dispatch, dispatchInScope, handOn, takeHandedOn } from './undici-scope.js';
 
 /** The exported dispatchers a user dispatches through; whichever comes first scopes the handler. */
 const dispatcherClasses = [
@@ -47,22 +47,6 @@ function unwrapHandlerOf(exports: unknown): AnyFunction | undefined {
   return undefined;
 }
 
-/**
- * Above 0 while a dispatch of ours passes a handler on, synchronously, that is scoped already
- * (or wrapped by undici after passing one of ours): the internal hops below it let it through.
- * Module-wide: both hops are installed together, by the copy of this package that patched.
- */
-let passingOn = 0;
-
-function passOn(dispatch: AnyFunction, thisArg: unknown, args: ArrayLike<unknown>): unknown {
-  passingOn++;
-  try {
-    return Reflect.apply(dispatch, thisArg, args);
-  } finally {
-    passingOn--;
-  }
-}
-
 /** undici's internal `kDispatch` symbol (`Symbol('dispatch')`), as the prototype chain of `prototype` has it. */
 function internalDispatchKey(prototype: Holder): symbol | undefined {
   for (
@@ -82,19 +66,20 @@ function internalDispatchKey(prototype: Holder): symbol | undefined {
  *
  * And its internal `kDispatch`, which the public `dispatch` calls once it has checked the
  * request: `compose()` binds the public `dispatch` it finds when it runs, so a dispatcher
- * composed before `patchClients()` reaches ours only there. It scopes only what no dispatch of
- * ours is passing on, which costs a request that passed ours a counter and a few checks.
+ * composed before `patchClients()` reaches ours only there. Ours above names this dispatcher as
+ * the hop it hands to, so the internal one lets through what undici 7 wrapped in between, and a
+ * handler an undici 6 `interceptors` option changed joins the request (`dispatchInScope`).
  */
 function patchDispatch(prototype: Holder, UnwrapHandler: AnyFunction | undefined): void {
+  const unwrapped = (handler: unknown) => UnwrapHandler !== undefined && handler instanceof UnwrapHandler;
   replaceMethods(
     prototype,
     ['dispatch'],
     (_, below) =>
       function dispatch(this: unknown, options: unknown, handler: unknown) {
         if (!sharedClientState().clientsPatched) return Reflect.apply(below(), this, arguments);
-        if ((UnwrapHandler !== undefined && handler instanceof UnwrapHandler) || isScoped(handler))
-          return passOn(below(), this, arguments);
-        return dispatchInScope(below() as Dispatch<unknown, unknown>, this, options, handler);
+        if (unwrapped(handler)) return handOn(below(), this, arguments, this, undefined);
+        return dispatchInScope(below() as Dispatch<unknown, unknown>, this, options, handler, { next: this });
       },
   );
   const kDispatch = internalDispatchKey(prototype);
@@ -104,10 +89,10 @@ function patchDispatch(prototype: Holder, UnwrapHandler: AnyFunction | undefined
     [kDispatch],
     (_, below) =>
       function internalDispatch(this: unknown, options: unknown, handler: unknown) {
-        const shared = sharedClientState();
-        if (!shared.clientsPatched || passingOn > 0 || shared.undiciScope !== undefined)
-          return Reflect.apply(below(), this, arguments);
-        return dispatchInScope(below() as Dispatch<unknown, unknown>, this, options, handler);
+        if (!sharedClientState().clientsPatched) return Reflect.apply(below(), this, arguments);
+        if (unwrapped(handler) && takeHandedOn(this) !== undefined)
+          return handOn(below(), this, arguments, undefined, undefined);
+        return dispatchInScope(below() as Dispatch<unknown, unknown>, this, options, handler, { hop: this });
       },
   );
 }
