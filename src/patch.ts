@@ -132,7 +132,8 @@ export function patchHttp2(): boolean {
  * someone patched after us, leaves their function in place and turns ours into a pass-through.
  * Calling it again after they unhook themselves restores the original then. Sessions the patch
  * wrapped act natively from then on (streams already open keep their scope until they close);
- * sessions from `connect()` and `wrapSession()` stay scoped. Returns false if it was not active.
+ * sessions from `connect()` and `wrapSession()` stay scoped. Returns whether it did anything:
+ * turned a patch off, or took off a pass-through of ours that a later patch had covered.
  */
 export function unpatchHttp2(): boolean {
   const clients = unpatchClients();
@@ -140,10 +141,12 @@ export function unpatchHttp2(): boolean {
   if (!state) return clients;
   const wasActive = state.active;
   state.active = false;
-  if (state.connect !== undefined && restore(state.connect)) state.connect = undefined;
-  if (state.request !== undefined && restore(state.request)) state.request = undefined;
+  const connect = state.connect !== undefined && restore(state.connect);
+  const request = state.request !== undefined && restore(state.request);
+  if (connect) state.connect = undefined;
+  if (request) state.request = undefined;
   syncNamedExports();
-  return wasActive || clients;
+  return wasActive || clients || connect || request;
 }
 
 /** Whether `patchHttp2()` is on in this process, from either module copy; creates no state. */

@@ -30,8 +30,8 @@ export const kPatchState = Symbol.for('http2-async-context.patch-state.v1');
 
 // The client integrations.
 
-/** The state the integrations share (whether they are on, the scope being built), on `node:http2`. */
-export const kShared = Symbol.for('http2-async-context.clients-shared.v1');
+/** The state the integrations share (whether they are on, the hop a request is passed to), on `node:http2`. */
+export const kShared = Symbol.for('http2-async-context.clients-shared.v2');
 
 /** The load hook's state (its replacements and every copy it patched), on `node:http2`. */
 export const kHookState = Symbol.for('http2-async-context.load-hook.v1');
@@ -39,8 +39,8 @@ export const kHookState = Symbol.for('http2-async-context.load-hook.v1');
 /** The methods an integration replaced on one object, so that unpatching finds exactly those. */
 export const kSlots = Symbol.for('http2-async-context.method-slots.v1');
 
-/** On a grpc-js call: the scope its callbacks run in. */
-export const kGrpcCallScope = Symbol.for('http2-async-context.grpc-call-scope.v1');
+/** On a grpc-js call: its call's scope (the resource its callbacks run in, and its `end()`'s). */
+export const kGrpcCallScope = Symbol.for('http2-async-context.grpc-call-scope.v2');
 
 /** On a grpc-js call: set when our hop captured that scope, and so ends it. */
 export const kGrpcOwnsScope = Symbol.for('http2-async-context.grpc-owns-scope.v1');
@@ -48,17 +48,20 @@ export const kGrpcOwnsScope = Symbol.for('http2-async-context.grpc-owns-scope.v1
 /** On a grpc-js call: its own methods from before we scoped it, when it had own ones. */
 export const kGrpcCallBelow = Symbol.for('http2-async-context.grpc-call-below.v1');
 
-/** Marks `grpcInterceptor`, so a copy of it in a list is recognised as ours. */
+/** Marks `grpcInterceptor` and the hops `withGrpcScope` puts in a list, so they are recognised as ours. */
 export const kGrpcInterceptor = Symbol.for('http2-async-context.grpc-interceptor.v1');
+
+/** On the message context a grpc-js write passes down: the scope of the `write()` that sent it. */
+export const kGrpcWrite = Symbol.for('http2-async-context.grpc-write.v1');
 
 /** Marks an http2-wrapper Agent whose `request` we scoped. */
 export const kScopedAgent = Symbol.for('http2-async-context.http2-wrapper-agent.v1');
 
-/** On a scoped undici handler: the user's handler it reads its callbacks from. */
-export const kUndiciTarget = Symbol.for('http2-async-context.undici-target.v1');
+/**
+ * On a scoped undici handler, enumerable so that a copy an interceptor spreads from it keeps it:
+ * the handler it reads its callbacks from, the request's scope, and the scoped handler itself.
+ */
+export const kUndiciScope = Symbol.for('http2-async-context.undici-scope.v2');
 
-/** On a scoped undici handler: the scope its callbacks run in. */
-export const kUndiciScope = Symbol.for('http2-async-context.undici-scope.v1');
-
-/** On a scoped undici handler that captured its scope itself: it ends it after the last callback. */
-export const kUndiciOwnsScope = Symbol.for('http2-async-context.undici-owns-scope.v1');
+/** Marks `undiciInterceptor` and the hops `composeInScope` puts in a list, so they are recognised as ours. */
+export const kUndiciInterceptor = Symbol.for('http2-async-context.undici-interceptor.v1');

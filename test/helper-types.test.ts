@@ -18,8 +18,16 @@ const undiciScoped: Dispatcher.DispatcherComposeInterceptor[] = composeInScope([
 describe("the explicit helpers' types", () => {
   it('fit typed interceptor lists, and withGrpcScope/composeInScope put ours around every one', () => {
     expect(grpcList).toHaveLength(2);
-    expect(grpcScoped).toEqual([grpcInterceptor, logging, grpcInterceptor]);
+    // Each of ours in a list knows its place (a function of its own), and is recognised as ours.
+    expect(grpcScoped.map(({ name }) => name)).toEqual(['grpcInterceptor', 'logging', 'grpcInterceptor']);
+    expect(grpcScoped[0]).toBe(grpcInterceptor);
+    expect(withGrpcScope(grpcScoped)).toEqual(grpcScoped);
     expect(undiciList).toHaveLength(2);
-    expect(undiciScoped).toEqual([undiciInterceptor, passing, undiciInterceptor]);
+    expect(undiciScoped.map(({ name }) => name)).toEqual(['undiciInterceptor', 'passing', 'undiciInterceptor']);
+    expect(composeInScope(undiciScoped).map(({ name }) => name)).toEqual([
+      'undiciInterceptor',
+      'passing',
+      'undiciInterceptor',
+    ]);
   });
 });

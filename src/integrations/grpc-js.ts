@@ -6,7 +6,7 @@ import {
   type CallMethod,
   directMethods,
   hopMethods,
-  isOurs,
+  newCallScope,
   scopeCall,
   withGrpcScope,
 } from './grpc-js-scope.js';
@@ -86,7 +86,8 @@ function interceptorsModuleOf(exports: unknown): InterceptorsModule | undefined 
 /**
  * `getInterceptingCall` under register: a call without interceptors has its call object scoped
  * directly (no interceptor machinery, the cheapest way); a call with some gets ours between
- * every two of them ({@link withGrpcScope}), passed as the call-level list.
+ * every two of them ({@link withGrpcScope}), passed as the call-level list. Either way the call
+ * captures a scope of its own, never that of a call whose interceptor made it.
  */
 function scopedGetInterceptingCall(original: () => CallMethod) {
   return function getInterceptingCall(
@@ -100,7 +101,7 @@ function scopedGetInterceptingCall(original: () => CallMethod) {
     const interceptors = hasNoInterceptors(args as InterceptorArguments)
       ? []
       : effectiveInterceptors(args as InterceptorArguments, methodDefinition);
-    if (interceptors !== undefined && !interceptors.every(isOurs)) {
+    if (interceptors !== undefined && interceptors.length > 0) {
       const scopedArgs = {
         ...(args as object),
         clientInterceptors: [],
@@ -108,18 +109,17 @@ function scopedGetInterceptingCall(original: () => CallMethod) {
         callInterceptors: withGrpcScope(interceptors),
         callInterceptorProviders: [],
       };
-      // The first of ours in the list captures a scope of its own, never an enclosing call's.
-      return buildInScope(undefined, false, original(), this, [
+      return buildInScope(undefined, undefined, original(), this, [
         scopedArgs,
         ...Array.prototype.slice.call(arguments, 1),
       ]);
     }
-    const scope = new AsyncResource('GrpcCall');
+    const scope = newCallScope(undefined);
     return scopeCall(
-      buildInScope(scope, true, original(), this, arguments),
+      buildInScope(undefined, scope, original(), this, arguments),
       scope,
       true,
-      interceptors?.length === 0 ? directMethods : hopMethods,
+      interceptors === undefined ? hopMethods : directMethods,
     );
   };
 }
@@ -183,9 +183,9 @@ export const grpcJsIntegration: Integration = {
   },
   unpatch(exports) {
     const interceptors = interceptorsModuleOf(exports);
-    if (interceptors !== undefined) restoreMethods(interceptors);
     const client = clientPrototypeOf(exports);
-    if (client !== undefined) restoreMethods(client);
+    const restored = interceptors !== undefined && restoreMethods(interceptors);
+    return (client !== undefined && restoreMethods(client)) || restored;
   },
   patchFile(file, exports) {
     const interceptors = file === interceptorsFile ? asInterceptorsModule(exports) : undefined;
@@ -201,6 +201,6 @@ export const grpcJsIntegration: Integration = {
         : file === clientFile
           ? clientPrototypeOf(exports)
           : undefined;
-    if (holder !== undefined) restoreMethods(holder);
+    return holder !== undefined && restoreMethods(holder);
   },
 };

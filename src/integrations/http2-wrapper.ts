@@ -89,9 +89,9 @@ function patchAgent(exports: unknown): boolean {
   return true;
 }
 
-function unpatchAgent(exports: unknown): void {
+function unpatchAgent(exports: unknown): boolean {
   const prototype = agentPrototypeOf(exports);
-  if (prototype !== undefined) restoreMethods(prototype);
+  return prototype !== undefined && restoreMethods(prototype);
 }
 
 /** The file that defines `Agent` in http2-wrapper 2.x, below the package folder. */
@@ -105,7 +105,5 @@ export const http2WrapperIntegration: Integration = {
   patch: patchAgent,
   unpatch: unpatchAgent,
   patchFile: (file, exports) => file === agentFile && patchAgent(exports),
-  unpatchFile(file, exports) {
-    if (file === agentFile) unpatchAgent(exports);
-  },
+  unpatchFile: (file, exports) => file === agentFile && unpatchAgent(exports),
 };

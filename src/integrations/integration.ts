@@ -11,8 +11,11 @@ export interface Integration {
   readonly versions: string;
   /** Patches one copy; false (touching nothing) when the exports do not look like the library. */
   patch(exports: unknown): boolean;
-  /** Undoes `patch` on that copy, leaving in place whatever someone installed on top of ours. */
-  unpatch(exports: unknown): void;
+  /**
+   * Undoes `patch` on that copy, leaving in place whatever someone installed on top of ours.
+   * Returns whether it took anything of ours off (again after whoever was on top left).
+   */
+  unpatch(exports: unknown): boolean;
   /**
    * Patches what one file of a copy exports, as that file loads: `file` is its path below the
    * package folder, with `/`, and `folder` the package folder. For a runtime whose load of the
@@ -21,8 +24,8 @@ export interface Integration {
    * `patch` does, so either may come first. False, touching nothing, for any other file.
    */
   patchFile(file: string, exports: unknown, folder: string): boolean;
-  /** Undoes `patchFile` on that file's exports. */
-  unpatchFile(file: string, exports: unknown): void;
+  /** Undoes `patchFile` on that file's exports, like `unpatch`. */
+  unpatchFile(file: string, exports: unknown): boolean;
 }
 
 /** Whether `version` (`A.B.C`, a pre-release counting as its release) lies in `range` (`>=A.B.C <X.Y.Z`). */

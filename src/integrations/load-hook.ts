@@ -276,22 +276,36 @@ export function patchClients(): readonly PatchedClient[] | false {
   return turnedOn || patched.length > 0 ? patched : false;
 }
 
+/** Takes `replacement` off if ours is still on top; returns whether it did. */
+function restoreHook(replacement: Replacement<Load> | Replacement<Compile> | undefined): boolean {
+  return replacement !== undefined && restore(replacement);
+}
+
 /**
  * Undoes `patchClients()`: each patched copy gets its methods back where ours are still the
  * ones installed, and `Module._load` too; where someone patched on top, theirs stays and ours
- * passes through. Returns false if the patch was not active.
+ * passes through. Calling it again after they unhook themselves restores the originals then.
+ * Returns whether it did anything: turned the patch off, or took off a pass-through of ours.
  */
 export function unpatchClients(): boolean {
   const state = hookState();
-  if (!state.active) return false;
+  const wasActive = state.active;
   state.active = false;
   sharedClientState().clientsPatched = false;
-  for (const [exports, { integration }] of state.copies) integration.unpatch(exports);
-  for (const [exports, { integration, file }] of state.files) integration.unpatchFile(file, exports);
+  let restored = false;
+  for (const [exports, { integration }] of state.copies) restored = integration.unpatch(exports) || restored;
+  for (const [exports, { integration, file }] of state.files)
+    restored = integration.unpatchFile(file, exports) || restored;
   state.patched.clear();
-  if (state.load !== undefined && restore(state.load)) state.load = undefined;
-  if (state.compile !== undefined && restore(state.compile)) state.compile = undefined;
-  return true;
+  if (restoreHook(state.load)) {
+    state.load = undefined;
+    restored = true;
+  }
+  if (restoreHook(state.compile)) {
+    state.compile = undefined;
+    restored = true;
+  }
+  return wasActive || restored;
 }
 
 /** Whether `patchClients()` is on, the copies it patched since, and those it left alone; creates no state. */

@@ -30,10 +30,12 @@ export function replaceMethods(
   if (slots.length > 0) Object.defineProperty(target, kSlots, { value: slots, configurable: true, writable: true });
 }
 
-/** Takes off what `replaceMethods` installed, where ours is still on top. */
-export function restoreMethods(holder: Record<PropertyKey, unknown>): void {
+/** Takes off what `replaceMethods` installed, where ours is still on top; returns whether it took any off. */
+export function restoreMethods(holder: Record<PropertyKey, unknown>): boolean {
   const target = holder as Patchable;
-  const remaining = ownSlots(target).filter((slot) => !restore(slot));
+  const slots = ownSlots(target);
+  const remaining = slots.filter((slot) => !restore(slot));
   if (remaining.length === 0) delete target[kSlots];
   else target[kSlots] = remaining;
+  return remaining.length < slots.length;
 }

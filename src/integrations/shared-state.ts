@@ -1,6 +1,24 @@
 import type { AsyncResource } from 'node:async_hooks';
 import http2 from 'node:http2';
 import { kShared } from '../symbols.js';
+import type { CallScope } from './grpc-js-scope.js';
+
+/**
+ * A hop of ours handing a request on, synchronously: `next` names the one hop of ours that may
+ * join it, the one below the interceptor it hands to, once (then `next` is cleared). Any other
+ * hop reached meanwhile, or that one a second time, belongs to a request of its own.
+ */
+export interface HandingOn<Scope> {
+  next: unknown;
+  readonly scope: Scope;
+}
+
+/** `handing`, taken by `hop`: undefined unless `hop` is the one it names, and did not take it yet. */
+export function takeHanding<Scope>(handing: HandingOn<Scope> | undefined, hop: unknown): HandingOn<Scope> | undefined {
+  if (handing === undefined || hop === undefined || handing.next !== hop) return undefined;
+  handing.next = undefined;
+  return handing;
+}
 
 /** What the client integrations share across the ESM and CommonJS copies of this package. */
 export interface SharedClientState {
@@ -11,10 +29,10 @@ export interface SharedClientState {
    * now, synchronously: an explicit helper under one of them leaves the scoping to it.
    */
   scopingDepth: number;
-  /** The scope of the grpc-js call whose interceptor chain is being built right now, if any. */
-  grpcCallScope: AsyncResource | undefined;
-  /** The scope of the undici request being dispatched right now, synchronously, if any. */
-  undiciScope: AsyncResource | undefined;
+  /** A hop of ours building the rest of a grpc-js call's interceptor chain right now, if any. */
+  grpcHandingOn: HandingOn<CallScope> | undefined;
+  /** A hop of ours passing an undici request on right now, if any; its scope, when it knows it. */
+  undiciHandingOn: HandingOn<AsyncResource | undefined> | undefined;
 }
 
 let shared: SharedClientState | undefined;
@@ -28,7 +46,7 @@ export function sharedClientState(): SharedClientState {
   const holder = http2 as unknown as { [kShared]?: SharedClientState };
   shared = holder[kShared];
   if (shared === undefined) {
-    shared = { clientsPatched: false, scopingDepth: 0, grpcCallScope: undefined, undiciScope: undefined };
+    shared = { clientsPatched: false, scopingDepth: 0, grpcHandingOn: undefined, undiciHandingOn: undefined };
     Object.defineProperty(holder, kShared, { value: shared });
   }
   return shared;

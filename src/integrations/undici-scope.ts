@@ -1,133 +1,110 @@
-// The scope of one undici request: a handler whose callbacks run in it, made at the first hop of
-// ours a dispatch reaches. What the explicit helpers and the register patch of undici
-// (./undici.ts) both use.
+// The scope of one undici request, and the hops of ours that carry it down to undici: what the
+// explicit helpers and the register patch of undici (./undici.ts) both use. The scoped handler
+// itself is in ./undici-handler.ts.
 import { AsyncResource } from 'node:async_hooks';
-import { kUndiciOwnsScope, kUndiciScope, kUndiciTarget } from '../symbols.js';
-import { sharedClientState } from './shared-state.js';
+import { kUndiciInterceptor } from '../symbols.js';
+import { sharedClientState, takeHanding } from './shared-state.js';
+import { isScoped, scopedHandler, scopeOf } from './undici-handler.js';
 
-/** Every callback of an undici dispatch handler: undici 6's and 7's legacy set, and undici 7's own. */
-const handlerMethods = [
-  'onConnect',
-  'onHeaders',
-  'onData',
-  'onComplete',
-  'onError',
-  'onUpgrade',
-  'onBodySent',
-  'onRequestSent',
-  'onResponseStarted',
-  'onRequestStart',
-  'onRequestUpgrade',
-  'onResponseStart',
-  'onResponseData',
-  'onResponseEnd',
-  'onResponseError',
-] as const;
-
-/** After these a handler hears nothing more, so the scope ends. */
-const lastCallbacks = new Set<string>([
-  'onComplete',
-  'onError',
-  'onUpgrade',
-  'onRequestUpgrade',
-  'onResponseEnd',
-  'onResponseError',
-]);
-
-interface ScopedHandler {
-  [kUndiciTarget]: Record<string, unknown>;
-  [kUndiciScope]: AsyncResource;
-  [kUndiciOwnsScope]?: boolean;
-}
-type Callback = (this: unknown, ...args: unknown[]) => unknown;
-
-/**
- * One shared function per callback name (no closure per request): it reads the target's method
- * when undici calls it, not when the handler was wrapped, so a handler that swaps its own
- * callbacks mid-request, or defines them as getters, gets the one it has now.
- */
-function scopedCallback(method: string): Callback {
-  const callback = function (this: unknown, ...args: unknown[]) {
-    const self = this as ScopedHandler;
-    const target = self[kUndiciTarget];
-    const scope = self[kUndiciScope];
-    try {
-      const own = target[method];
-      // As undici's own wrappers do for a callback that is gone: nothing to call.
-      if (typeof own !== 'function') return undefined;
-      return scope.runInAsyncScope(own as Callback, target, ...args);
-    } finally {
-      if (self[kUndiciOwnsScope] === true && lastCallbacks.has(method)) {
-        self[kUndiciOwnsScope] = false;
-        scope.emitDestroy();
-      }
-    }
-  };
-  Object.defineProperty(callback, 'name', { value: method });
-  return callback;
-}
-
-const scopedCallbacks = new Map<string, Callback>(handlerMethods.map((method) => [method, scopedCallback(method)]));
-
-/** Own property only: an interceptor's handler made with `Object.create(ours)` is not ours. */
-export const isScoped = (handler: unknown): handler is ScopedHandler =>
-  typeof handler === 'object' && handler !== null && Object.hasOwn(handler, kUndiciScope);
-
-/**
- * `handler`, with each callback it has running inside `scope`. undici picks its handler protocol
- * by which methods a handler has, so the scoped one has exactly the ones `handler` has now;
- * anything else is read through to `handler`, its prototype. Frozen handlers, frozen prototypes
- * and getters work: the scoped handler only defines properties on itself.
- */
-function scopedHandler(handler: object, scope: AsyncResource, owns: boolean): ScopedHandler {
-  const scoped = Object.create(handler) as ScopedHandler;
-  const properties: PropertyDescriptorMap = {
-    [kUndiciTarget]: { value: handler },
-    [kUndiciScope]: { value: scope },
-    [kUndiciOwnsScope]: { value: owns, writable: true },
-  };
-  for (const method of handlerMethods) {
-    if (typeof (handler as Record<string, unknown>)[method] === 'function') {
-      properties[method] = { value: scopedCallbacks.get(method), writable: true, configurable: true };
-    }
-  }
-  return Object.defineProperties(scoped, properties);
-}
+export { isScoped } from './undici-handler.js';
 
 /**
  * `handler`, with each callback it has running inside a scope captured now. Already scoped (by
- * another hop of ours, or a copy of this package) means it is handed back as it is.
+ * another hop of ours, or a copy of this package) means it is handed back as it is; a copy or a
+ * derivative of a scoped handler joins that request's scope.
  */
 export function scopeUndiciHandler<T>(handler: T): T {
   if (typeof handler !== 'object' || handler === null || isScoped(handler)) return handler;
-  return scopedHandler(handler, new AsyncResource('UndiciRequest'), true) as T;
+  const carried = scopeOf(handler)?.resource;
+  return scopedHandler(handler, carried ?? new AsyncResource('UndiciRequest'), carried === undefined) as T;
 }
 
 export type Dispatch<Options, H> = (options: Options, handler: H) => boolean;
 
+/** Where a hop of ours stands on a request's way down to undici. */
+export interface HopPlace {
+  /**
+   * What the hop above names when it hands a request to this one: the hop itself in a chain
+   * `composeInScope` composed, or the dispatcher whose internal dispatch it is.
+   */
+  hop?: unknown;
+  /** What this hop names: the hop of ours below the interceptor (or dispatcher) it hands to. */
+  readonly next?: unknown;
+}
+
 /**
- * One hop: the handler it passes on runs in the request's scope. The first hop of a request
- * captures the scope, in the caller's context; a hop inside the same synchronous `dispatch()`
- * joins it, and a handler that is already ours passes as it is (an interceptor that queued it).
+ * Calls `dispatch`, naming `next` as the one hop of ours that may join the request meanwhile:
+ * any other hop reached meanwhile, through another dispatcher or a prototype's `dispatch`,
+ * starts a request of its own.
+ */
+export function handOn(
+  dispatch: unknown,
+  thisArg: unknown,
+  args: ArrayLike<unknown>,
+  next: unknown,
+  resource: AsyncResource | undefined,
+): boolean {
+  const shared = sharedClientState();
+  const outer = shared.undiciHandingOn;
+  shared.undiciHandingOn = next === undefined ? undefined : { next, scope: resource };
+  try {
+    return Reflect.apply(dispatch as Dispatch<unknown, unknown>, thisArg, args) as boolean;
+  } finally {
+    shared.undiciHandingOn = outer;
+  }
+}
+
+/** The request the hop above is handing to `hop` right now, if it is; taken, as it is handed once. */
+export const takeHandedOn = (hop: unknown) => takeHanding(sharedClientState().undiciHandingOn, hop);
+
+/**
+ * One hop: the handler it passes on runs in its request's scope. A hop joins a request's scope
+ * only as a hop of that request: for a handler spread or derived from a scoped one (however late
+ * an interceptor passes it on), or for the request the hop above hands to this very one right
+ * now, through the interceptor between. Else it captures one here, in the caller's context. A
+ * handler that is ours already passes as it is (an interceptor that queued it, or retries it).
  */
 export function dispatchInScope<Options, H>(
   dispatch: Dispatch<Options, H>,
   thisArg: unknown,
   options: Options,
   handler: H,
+  place: HopPlace = {},
 ): boolean {
-  if (typeof handler !== 'object' || handler === null || isScoped(handler))
+  if (typeof handler !== 'object' || handler === null)
     return Reflect.apply(dispatch, thisArg, [options, handler]) as boolean;
-  const shared = sharedClientState();
-  const outer = shared.undiciScope;
-  const scope = outer ?? new AsyncResource('UndiciRequest');
-  const scoped = scopedHandler(handler, scope, outer === undefined);
-  shared.undiciScope = scope;
-  try {
-    return Reflect.apply(dispatch, thisArg, [options, scoped]) as boolean;
-  } finally {
-    shared.undiciScope = outer;
-  }
+  const handed = takeHandedOn(place.hop)?.scope;
+  const carried = scopeOf(handler);
+  if (carried?.scoped === handler) return handOn(dispatch, thisArg, [options, handler], place.next, carried.resource);
+  const joined = carried?.resource ?? handed;
+  const resource = joined ?? new AsyncResource('UndiciRequest');
+  const scoped = scopedHandler(handler, resource, joined === undefined);
+  return handOn(dispatch, thisArg, [options, scoped], place.next, resource);
+}
+
+type Interceptor = <Options, H>(dispatch: Dispatch<Options, H>) => Dispatch<Options, H>;
+
+const isOurs = (interceptor: unknown): boolean =>
+  typeof interceptor === 'function' && (interceptor as { [kUndiciInterceptor]?: true })[kUndiciInterceptor] === true;
+
+/** The hop over `dispatch` that names `next` (the hop of ours below the interceptor it hands to) as its only one. */
+function hopOver<Options, H>(dispatch: Dispatch<Options, H>, next: unknown): Dispatch<Options, H> {
+  const place: HopPlace = { next };
+  const scopedDispatch = function scopedDispatch(options: Options, handler: H) {
+    return dispatchInScope(dispatch, undefined, options, handler, place);
+  };
+  place.hop = scopedDispatch;
+  return scopedDispatch;
+}
+
+/** The interceptor of ours at `place` in a list whose hops, as `compose()` makes them in order, go in `made`. */
+function interceptorAt(place: number, made: unknown[]): Interceptor {
+  const interceptor = function undiciInterceptor<Options, H>(dispatch: Dispatch<Options, H>) {
+    const hop = hopOver(dispatch, place === 0 ? undefined : made[place - 1]);
+    made[place] = hop;
+    return hop;
+  };
+  return Object.defineProperty(interceptor, kUndiciInterceptor, { value: true });
 }
 
 /**
@@ -146,16 +123,17 @@ export function dispatchInScope<Options, H>(
  * ```
  */
 export function undiciInterceptor<Options, H>(dispatch: Dispatch<Options, H>): Dispatch<Options, H> {
-  return function scopedDispatch(options: Options, handler: H) {
-    return dispatchInScope(dispatch, undefined, options, handler);
-  };
+  return hopOver(dispatch, undefined);
 }
 
+Object.defineProperty(undiciInterceptor, kUndiciInterceptor, { value: true });
+
 /**
- * `interceptors` with {@link undiciInterceptor} before, between and after them, for `compose()`:
+ * `interceptors` with an interceptor of ours before, between and after them, for `compose()`:
  * every interceptor's handler then runs in the request's context, also for requests an
- * interceptor queues, merges (`deduplicate`) or retries. What `register` does to every
- * `compose()`.
+ * interceptor queues, merges (`deduplicate`) or retries. Each of ours knows its place, so a
+ * request an interceptor starts of its own (an audit or token request) gets a scope of its own.
+ * Ours already in the list are dropped first. What `register` does to every `compose()`.
  *
  * @example
  * ```ts
@@ -165,12 +143,14 @@ export function undiciInterceptor<Options, H>(dispatch: Dispatch<Options, H>): D
  *   .compose(composeInScope([interceptors.deduplicate(), interceptors.retry()]));
  * ```
  */
-export function composeInScope<Interceptor>(interceptors: readonly Interceptor[]): Interceptor[] {
-  const ours = undiciInterceptor as unknown as Interceptor;
-  const scoped: Interceptor[] = [ours];
+export function composeInScope<I>(interceptors: readonly I[]): I[] {
+  // compose() makes the hops innermost first: each finds the one below the interceptor it hands to.
+  const made: unknown[] = [];
+  const scoped: I[] = [interceptorAt(0, made) as unknown as I];
+  let place = 0;
   for (const interceptor of interceptors) {
-    if (interceptor === ours) continue;
-    scoped.push(interceptor, ours);
+    if (isOurs(interceptor)) continue;
+    scoped.push(interceptor, interceptorAt(++place, made) as unknown as I);
   }
   return scoped;
 }

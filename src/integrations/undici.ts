@@ -6,7 +6,7 @@ import type { Integration } from './integration.js';
 import { replaceMethods, restoreMethods } from './method-slots.js';
 import { loadedModule, loadedModules } from './module-cache.js';
 import { sharedClientState } from './shared-state.js';
-import { composeInScope, type Dispatch, dispatchInScope, isScoped } from './undici-scope.js';
+import { composeInScope, type Dispatch, dispatchInScope, handOn, takeHandedOn } from './undici-scope.js';
 
 type Holder = Record<PropertyKey, unknown>;
 /** Any function, called only through `Reflect.apply` or `new`. */
@@ -78,32 +78,18 @@ function unwrapHandlerOf(exports: unknown): AnyFunction | undefined {
 }
 
 /**
- * Above 0 while a dispatch of ours passes a handler on, synchronously, that is scoped already
- * (or wrapped by undici after passing one of ours): the internal hops below it let it through.
- * Module-wide: both hops are installed together, by the copy of this package that patched.
- */
-let passingOn = 0;
-
-function passOn(dispatch: AnyFunction, thisArg: unknown, args: ArrayLike<unknown>): unknown {
-  passingOn++;
-  try {
-    return Reflect.apply(dispatch, thisArg, args);
-  } finally {
-    passingOn--;
-  }
-}
-
-/**
  * Register's dispatch steps on one prototype that defines them. Its public `dispatch`: the first
  * dispatch of a request scopes its handler; a handler of this copy's `UnwrapHandler` has passed
  * one of ours already.
  *
  * Its internal `kDispatch`, which the public `dispatch` calls once it has checked the request:
  * `compose()` binds the public `dispatch` it finds when it runs, so a dispatcher composed before
- * `patchClients()` reaches ours only there. It scopes only what no dispatch of ours is passing
- * on, which costs a request that passed ours a counter and a few checks.
+ * `patchClients()` reaches ours only there. Ours above names this dispatcher as the hop it hands
+ * to, so the internal one lets through what undici 7 wrapped in between, and a handler an undici 6
+ * `interceptors` option changed joins the request (`dispatchInScope`).
  */
 function patchDispatch(prototype: Holder, UnwrapHandler: AnyFunction | undefined): void {
+  const unwrapped = (handler: unknown) => UnwrapHandler !== undefined && handler instanceof UnwrapHandler;
   if (Object.hasOwn(prototype, 'dispatch'))
     replaceMethods(
       prototype,
@@ -111,9 +97,8 @@ function patchDispatch(prototype: Holder, UnwrapHandler: AnyFunction | undefined
       (_, below) =>
         function dispatch(this: unknown, options: unknown, handler: unknown) {
           if (!sharedClientState().clientsPatched) return Reflect.apply(below(), this, arguments);
-          if ((UnwrapHandler !== undefined && handler instanceof UnwrapHandler) || isScoped(handler))
-            return passOn(below(), this, arguments);
-          return dispatchInScope(below() as Dispatch<unknown, unknown>, this, options, handler);
+          if (unwrapped(handler)) return handOn(below(), this, arguments, this, undefined);
+          return dispatchInScope(below() as Dispatch<unknown, unknown>, this, options, handler, { next: this });
         },
     );
   const kDispatch = ownInternalDispatchKey(prototype);
@@ -123,10 +108,10 @@ function patchDispatch(prototype: Holder, UnwrapHandler: AnyFunction | undefined
     [kDispatch],
     (_, below) =>
       function internalDispatch(this: unknown, options: unknown, handler: unknown) {
-        const shared = sharedClientState();
-        if (!shared.clientsPatched || passingOn > 0 || shared.undiciScope !== undefined)
-          return Reflect.apply(below(), this, arguments);
-        return dispatchInScope(below() as Dispatch<unknown, unknown>, this, options, handler);
+        if (!sharedClientState().clientsPatched) return Reflect.apply(below(), this, arguments);
+        if (unwrapped(handler) && takeHandedOn(this) !== undefined)
+          return handOn(below(), this, arguments, undefined, undefined);
+        return dispatchInScope(below() as Dispatch<unknown, unknown>, this, options, handler, { hop: this });
       },
   );
 }
@@ -168,8 +153,8 @@ export const undiciIntegration: Integration = {
   },
   unpatch(exports) {
     const { base, steps } = dispatcherPrototypes(exports);
-    for (const prototype of steps) restoreMethods(prototype);
-    if (base !== undefined) restoreMethods(base);
+    // Each holder restored, whatever the others did.
+    return [...steps, ...(base === undefined ? [] : [base])].map(restoreMethods).includes(true);
   },
   /** On Bun, file by file: any file whose `module.exports` is a dispatcher class, found by its prototype chain. */
   patchFile(_file, exports, folder) {
@@ -184,8 +169,7 @@ export const undiciIntegration: Integration = {
   },
   unpatchFile(_file, exports) {
     const chain = dispatcherChain(exports);
-    if (chain === undefined) return;
-    for (const prototype of chain.steps) restoreMethods(prototype);
-    restoreMethods(chain.base);
+    if (chain === undefined) return false;
+    return [...chain.steps, chain.base].map(restoreMethods).includes(true);
   },
 };
