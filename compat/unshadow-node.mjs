@@ -1,7 +1,9 @@
 // The node22/node24/node26 devDependencies (the `node` package under aliases) each declare a
 // `node` bin, and npm links one of them as node_modules/.bin/node. npm puts that folder first on
 // PATH for every script, so `npm test` would silently run on Node 22 instead of the Node that
-// runs npm. Run from `prepare`: removes that link (and its Windows shims), nothing else.
+// runs npm. Run before every build (`prebuild`, so by `npm test` and `npm run test:unit` too) rather
+// than at install: the published package has no install-time script. Removes that link (and its
+// Windows shims), nothing else.
 import { existsSync, readlinkSync, rmSync } from 'node:fs';
 
 const bin = 'node_modules/.bin';
