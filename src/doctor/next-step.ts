@@ -84,12 +84,17 @@ export function clientsNextStep(report: StackReport): string {
   const helped = losing.map((client) =>
     client.modes.explicit?.skipKind === 'helper'
       ? `${client.package} ${client.version} has no extension point for a helper`
-      : `for ${client.package} use ${helpers[client.client]}`,
+      : `for ${client.package} use ${helpers[client.client]}${helperNote(client.client, report.runtime.name)}`,
   );
   return (
     `Next: ${names(losing)} ${losing.length === 1 ? 'loses' : 'lose'} request stores natively: ` +
     `${preloadAdvice(report.runtime.name)}; without the preload, ${helped.join('; ')}.`
   );
+}
+
+/** What else the helper needs on `runtime`: on Bun, bare `undici` is Bun's own built-in, not npm's. */
+function helperNote(client: ClientName, runtime: RuntimeInfo['name']): string {
+  return client === 'undici' && runtime === 'bun' ? " on npm's undici, imported as 'undici/index.js'" : '';
 }
 
 function names(clients: StackReport['clients']): string {
