@@ -15,7 +15,6 @@ try {
 }
 if (/node2\d[\\/]bin/.test(target) || existsSync(`${bin}/node.cmd`)) {
   for (const name of ['node', 'node.cmd', 'node.ps1']) rmSync(`${bin}/${name}`, { force: true });
-  console.log(
-    `removed ${bin}/node (${target || 'shim'}): npm scripts run on ${process.env.npm_node_execpath ?? 'the Node that runs npm'}`,
-  );
+  // Not npm_node_execpath: the npm that runs this may itself have started on the shadowing Node.
+  console.log(`removed ${bin}/node (${target || 'shim'}): \`node\` in npm scripts is the one on your PATH again`);
 }
