@@ -1,26 +1,35 @@
 // `npm run compat -- --all-versions [--write-readme]`: the version axis, like OpenTelemetry's
 // test-all-versions. Not part of `npm test` (it installs about twenty packages from the npm
 // registry and takes several minutes). For each client library, the versions inside the range
-// its integration declares: grpc-js, every minor's newest patch; got, the newest of each major;
-// http2-wrapper, every minor's newest patch; undici, the lowest, and the newest of each major.
-// Each is installed on its own into .compat/versions/ and measured by `doctor --clients`
-// (cold, warm, after GOAWAY: natively, with register, with the explicit helpers) on this Node.
+// its integration declares: grpc-js and http2-wrapper, every minor's newest patch; got and
+// undici, the first and the newest release of each major. Each is installed on its own into
+// .compat/versions/ and measured by `doctor --clients` (cold, warm, after GOAWAY: natively, with
+// register, with the explicit helpers) on this Node, or on the node24 package where the
+// version's engines field asks for a newer Node than this one (undici 8, got 15 and 16 need 22).
 // Exits non-zero when any version loses a store with the fix.
+//
+// `npm run compat -- --latest`: the check before a release. Installs each library's current
+// `latest` from the registry into one temporary project, runs `doctor --clients` there on the
+// node24 package, and names every latest release outside the declared ranges. Exits non-zero
+// when one is outside them or loses a store with the fix.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { supportedClients } from 'http2-async-context';
 
 const root = resolve(import.meta.dirname, '..');
 const cli = join(root, 'dist/esm/doctor/cli.js');
 const base = join(root, '.compat/versions');
+/** The Node that runs a version whose engines field this one does not meet. */
+const newerNode = join(root, 'node_modules/node24/bin/node');
 
 /** Client → its npm package, and which of the versions its integration supports to test. */
 const axes = [
   { client: 'grpc-js', name: '@grpc/grpc-js', pick: newestPerMinor },
-  { client: 'got', name: 'got', pick: newestPerMajor },
+  { client: 'got', name: 'got', pick: firstAndNewestPerMajor },
   { client: 'http2-wrapper', name: 'http2-wrapper', pick: newestPerMinor },
-  { client: 'undici', name: 'undici', pick: (versions) => unique([versions[0], ...newestPerMajor(versions)]) },
+  { client: 'undici', name: 'undici', pick: firstAndNewestPerMajor },
 ].map((axis) => ({ ...axis, range: supportedClients.find((supported) => supported.name === axis.name).versions }));
 
 /** `A.B.C` as a number that orders versions (each part below 10 000). */
@@ -45,8 +54,13 @@ function newestPer(versions, parts) {
 function newestPerMinor(versions) {
   return newestPer(versions, 2);
 }
-function newestPerMajor(versions) {
-  return newestPer(versions, 1);
+/** The first and the newest release of each major, in registry order. */
+function firstAndNewestPerMajor(versions) {
+  const first = new Map();
+  for (const version of versions) if (!first.has(key(version, 1))) first.set(key(version, 1), version);
+  return unique(
+    versions.filter((version) => first.get(key(version, 1)) === version || newestPer(versions, 1).includes(version)),
+  );
 }
 
 /** The released versions of `name` on the registry inside `range`, oldest first. */
@@ -71,9 +85,22 @@ function install(name, version) {
   return dir;
 }
 
-/** `doctor --clients` on one installed version: right and total per mode, and whether the fix held. */
-function measure(client, dir) {
-  const result = spawnSync(process.execPath, [cli, 'doctor', '--clients', '--from', dir, '--only', client, '--json'], {
+/** Whether this Node meets `engines.node` of `name` installed in `dir` (`>=A.B.C`, or nothing said). */
+function meetsEngines(dir, name) {
+  const wanted = JSON.parse(readFileSync(join(dir, 'node_modules', name, 'package.json'), 'utf8')).engines?.node;
+  const minimum = /^>=\s*(\d+(?:\.\d+){0,2})$/.exec(wanted?.trim() ?? '')?.[1];
+  return (
+    minimum === undefined ||
+    rank(process.versions.node) >= rank(minimum.split('.').concat('0', '0').slice(0, 3).join('.'))
+  );
+}
+
+/**
+ * `doctor --clients` on one installed version, on this Node or the one it needs: right and total
+ * per mode, whether the fix held, and which Node ran it.
+ */
+function measure(client, dir, node = process.execPath) {
+  const result = spawnSync(node, [cli, 'doctor', '--clients', '--from', dir, '--only', client, '--json'], {
     encoding: 'utf8',
     timeout: 180_000,
   });
@@ -92,7 +119,8 @@ function measure(client, dir) {
       return [mode, { right, total, error: entry.run?.error ?? entry.error }];
     }),
   );
-  return { ok: report.ok && measured !== undefined, modes };
+  const ran = Object.values(measured?.modes ?? {}).some((entry) => entry.run !== undefined);
+  return { ok: report.ok && measured !== undefined && ran, node: report.runtime.version, modes };
 }
 
 /** A mode's cell; `–` where the mode has nothing to run (no explicit helper fits undici before 6.9). */
@@ -111,7 +139,8 @@ export async function runAllVersions({ writeResults }) {
       process.stderr.write(`all-versions: ${axis.name}@${version}\n`);
       let row;
       try {
-        row = { ...axis, version, ...measure(axis.client, install(axis.name, version)) };
+        const dir = install(axis.name, version);
+        row = { ...axis, version, ...measure(axis.client, dir, meetsEngines(dir, axis.name) ? undefined : newerNode) };
       } catch (error) {
         row = { ...axis, version, ok: false, modes: {}, error: String(error.message ?? error).split('\n')[0] };
       }
@@ -119,14 +148,14 @@ export async function runAllVersions({ writeResults }) {
       rows.push(row);
     }
   }
-  const header = `| client | version | native | register | explicit |\n|---|---|---|---|---|`;
+  const header = `| client | version | Node | native | register | explicit |\n|---|---|---|---|---|---|`;
   const lines = rows.map(
     (row) =>
-      `| ${row.name} | ${row.version} | ${cell(row.modes.native)} | ${row.error ? row.error : cell(row.modes.register)} | ${cell(row.modes.explicit)} |`,
+      `| ${row.name} | ${row.version} | ${row.node ?? '–'} | ${cell(row.modes.native)} | ${row.error ? row.error : cell(row.modes.register)} | ${cell(row.modes.explicit)} |`,
   );
   const date = new Date().toISOString().slice(0, 10);
   const table = [
-    `_Generated on ${date} by \`npm run compat -- --all-versions --write-readme\` on Node ${process.versions.node}: callbacks in the right store, cold, warm and after GOAWAY._`,
+    `_Generated on ${date} by \`npm run compat -- --all-versions --write-readme\`: callbacks in the right store, cold, warm and after GOAWAY, on Node ${process.versions.node}, or on the Node the version's engines field asks for. grpc-js and http2-wrapper: the newest patch of every minor; got and undici: the first and the newest release of every major._`,
     '',
     header,
     ...lines,
@@ -146,5 +175,42 @@ export async function runAllVersions({ writeResults }) {
       : `${text.trimEnd()}\n\n## Every supported version of each client\n\n${section}\n`;
     writeFileSync(file, updated);
   }
+  return failed ? 1 : 0;
+}
+
+/** The version of `name` on the registry's `latest` tag. */
+const latestOf = (name) => execFileSync('npm', ['view', name, 'version'], { encoding: 'utf8' }).trim();
+
+/**
+ * `--latest`: each library's `latest` in one fresh project, as `npm install` gives a user today,
+ * measured by `doctor --clients` on Node 24; every latest outside its declared range is named.
+ */
+export async function runLatest() {
+  const dir = join(tmpdir(), `h2ac-latest-${Date.now()}`);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'latest-clients', private: true }));
+  const latest = axes.map((axis) => ({ ...axis, version: latestOf(axis.name) }));
+  const specs = latest.map(({ name, version }) => `${name}@${version}`);
+  const result = spawnSync(
+    'npm',
+    ['install', '--no-audit', '--no-fund', '--ignore-scripts', '--no-package-lock', ...specs],
+    {
+      cwd: dir,
+      encoding: 'utf8',
+    },
+  );
+  if (result.status !== 0) throw new Error(`npm install ${specs.join(' ')} failed:\n${result.stderr}`);
+  let failed = false;
+  for (const axis of latest) {
+    const inside = inRange(axis.version, axis.range);
+    const measured = measure(axis.client, dir, newerNode);
+    const modes = ['native', 'register', 'explicit'].map((mode) => `${mode} ${cell(measured.modes[mode])}`).join(' · ');
+    const verdict = inside ? (measured.ok ? 'ok' : 'FAILED') : `NEWER than the declared range ${axis.range}`;
+    failed ||= !inside || !measured.ok;
+    console.log(`${axis.name}@${axis.version} (Node ${measured.node}): ${modes} — ${verdict}`);
+  }
+  console.log(
+    `\nlatest: ${failed ? 'FAILED' : 'ok'}: every latest release ${failed ? 'is not' : 'is'} inside its declared range and right with the fix`,
+  );
   return failed ? 1 : 0;
 }

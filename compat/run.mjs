@@ -1,4 +1,5 @@
 // `npm run compat -- --all-versions`: every supported version of each client library instead (all-versions.mjs).
+// `npm run compat -- --latest`: each client library's current latest release instead (all-versions.mjs).
 // `npm run compat [-- --write-readme] [-- --only node22,bun] [-- --tracers core|all|none]`: runs the
 // doctor's scenarios and the register probe on every runtime (node, node22, node24, node26, bun,
 // deno), and the client scenarios inside OpenTelemetry and dd-trace (compat/tracer-scenario.mjs:
@@ -29,6 +30,7 @@ const { values: flags } = parseArgs({
     'write-readme': { type: 'boolean' },
     only: { type: 'string' },
     'all-versions': { type: 'boolean' },
+    latest: { type: 'boolean' },
     tracers: { type: 'string' },
   },
 });
@@ -38,6 +40,11 @@ if (!['core', 'all', 'none'].includes(tracerTier)) {
   process.exit(2);
 }
 const started = Date.now();
+
+if (flags.latest) {
+  const { runLatest } = await import('./all-versions.mjs');
+  process.exit(await runLatest());
+}
 
 if (flags['all-versions']) {
   const { runAllVersions } = await import('./all-versions.mjs');

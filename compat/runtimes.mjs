@@ -32,8 +32,11 @@ const definitions = [
   { id: 'deno', kind: 'deno', candidates: ['node_modules/deno/deno', 'node_modules/deno/deno.exe'] },
 ];
 
-/** Where the client libraries are installed: the newest at the root, the oldest in a workspace. */
-const clientSets = ['.', 'test/clients/oldest'];
+/**
+ * Where the client libraries are installed: each library's latest at the root; in workspaces, the
+ * newest of each previous major, the first release of each newest major, and the oldest supported.
+ */
+const clientSets = ['.', 'test/clients/previous', 'test/clients/first', 'test/clients/oldest'];
 
 /** The bin file, read from package.json: the CLI is a public entry. */
 export const cli = Object.values(JSON.parse(readFileSync('package.json', 'utf8')).bin)[0];

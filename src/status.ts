@@ -1,5 +1,5 @@
 import { clientPatchStatus } from './integrations/load-hook.js';
-import type { PatchedClient } from './integrations/registry.js';
+import type { PatchedClient, UnsupportedClient } from './integrations/registry.js';
 import { http2Patched } from './patch.js';
 
 /** What `patchStatus()` reports. */
@@ -10,6 +10,11 @@ export interface PatchStatus {
   readonly clients: boolean;
   /** The copies of client libraries `patchClients()` patched since it was last turned on. */
   readonly patchedClients: readonly PatchedClient[];
+  /**
+   * The copies `patchClients()` found outside the versions the package supports and left alone
+   * (each also reported once by a process warning, code `HTTP2_ASYNC_CONTEXT_UNSUPPORTED`).
+   */
+  readonly unsupportedClients: readonly UnsupportedClient[];
 }
 
 /**
@@ -19,10 +24,15 @@ export interface PatchStatus {
  * @example
  * ```ts
  * import { patchStatus } from 'http2-async-context';
- * const { http2, clients, patchedClients } = patchStatus();
+ * const { http2, clients, patchedClients, unsupportedClients } = patchStatus();
  * ```
  */
 export function patchStatus(): PatchStatus {
-  const { active, patched } = clientPatchStatus();
-  return Object.freeze({ http2: http2Patched(), clients: active, patchedClients: patched });
+  const { active, patched, leftAlone } = clientPatchStatus();
+  return Object.freeze({
+    http2: http2Patched(),
+    clients: active,
+    patchedClients: patched,
+    unsupportedClients: leftAlone,
+  });
 }

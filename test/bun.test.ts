@@ -12,6 +12,7 @@ import {
   oldestCopies,
   patchedCopies,
 } from './helpers/client-app.js';
+import { nodeBinaries } from './helpers/clients.js';
 
 // The register preload on Bun, on real loopback servers: it reaches grpc-js, http2-wrapper (and
 // got through it) and npm's undici whether the app imports or requires them, nested copies too.
@@ -78,17 +79,22 @@ describe.skipIf(bun === undefined)('bun --preload register', () => {
       bareIsNpm: false,
       requireIsNpm: false,
       stub: { compose: 'undefined', dispatch: 'undefined' },
+      dispatchers: expect.any(Number),
       unpatchedDispatchers: [],
       patchClients: false,
     });
+    // undici 8.14: Client, Pool, BalancedPool, RoundRobinPool, Agent, ProxyAgent, Socks5ProxyAgent, … and the mocks.
+    expect((run as { dispatchers: number }).dispatchers).toBeGreaterThanOrEqual(15);
   });
 
+  // On Node 24: undici 8 needs Node 22.
   for (const how of ['import', 'require'] as const) {
     it(`the same app on Node under --import register, ${how === 'import' ? 'importing' : 'requiring'} undici by its file as on Bun, is scoped too`, async () => {
       const run = (await runNode(
         app,
         [how, 'newest', '--report'],
         ['--import', 'http2-async-context/register'],
+        nodeBinaries[24],
       )) as AppRun;
       expect(run.runtime).toMatch(/^node /);
       expectEveryCallbackInItsStore(run, 'newest');
@@ -97,11 +103,17 @@ describe.skipIf(bun === undefined)('bun --preload register', () => {
   }
 
   it("on Node the bare name is npm's undici, patched the same way", async () => {
-    const run = await runNode('test/fixtures/undici-builtin.mjs', [], ['--import', 'http2-async-context/register']);
+    const run = await runNode(
+      'test/fixtures/undici-builtin.mjs',
+      [],
+      ['--import', 'http2-async-context/register'],
+      nodeBinaries[24],
+    );
     expect(run).toEqual({
       bareIsNpm: true,
       requireIsNpm: true,
       stub: { compose: 'function', dispatch: 'function' },
+      dispatchers: expect.any(Number),
       unpatchedDispatchers: [],
       patchClients: false,
     });

@@ -1,3 +1,5 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   type ClientAdapter,
@@ -15,6 +17,7 @@ import {
   http2WrapperOf,
   installedVersion,
   loadClient,
+  nodeBinaries,
   phase,
   tls,
 } from './helpers/clients.js';
@@ -57,13 +60,15 @@ const cases: Case[] = [
     warmRight: true,
     adapter: async () => gotAdapter(await loadClient('oldest', 'got'), http2WrapperOf('oldest')),
   },
+  // got 16 and undici 8 need Node 22: this process runs the previous majors; the compat suite
+  // runs `doctor --clients` on the newest set on Node 22, 24 and 26.
   {
     name: 'got',
-    version: '14.6.6',
-    set: 'newest',
+    version: '15.1.0',
+    set: 'previous',
     perRequest: 3,
     warmRight: true,
-    adapter: async () => gotAdapter(await loadClient('newest', 'got'), http2WrapperOf('newest')),
+    adapter: async () => gotAdapter(await loadClient('previous', 'got'), http2WrapperOf('previous')),
   },
   {
     name: 'undici',
@@ -77,11 +82,11 @@ const cases: Case[] = [
   // before it finishes, from that one's callbacks, so only the first keeps its store.
   {
     name: 'undici',
-    version: '7.30.2',
-    set: 'newest',
+    version: '7.30.3',
+    set: 'previous',
     perRequest: 4,
     warmRight: false,
-    adapter: async () => undiciAdapter(await loadClient('newest', 'undici')),
+    adapter: async () => undiciAdapter(await loadClient('previous', 'undici')),
   },
 ];
 
@@ -116,7 +121,19 @@ describe('undici kinds by version', () => {
   it('undici 7 also measures the controller handler; undici 6.0.0 has only the legacy one', async () => {
     const kinds = async (set: ClientSet) =>
       undiciAdapter(await loadClient(set, 'undici')).kinds.map((kind) => kind.name);
-    expect(await kinds('newest')).toEqual(['legacy', 'controller']);
+    expect(await kinds('previous')).toEqual(['legacy', 'controller']);
     expect(await kinds('oldest')).toEqual(['legacy']);
+  });
+
+  it('undici 8, which no longer calls a legacy handler, is measured with the controller handler alone', async () => {
+    const { stdout } = await promisify(execFile)(nodeBinaries[24], [
+      '--input-type=module',
+      '-e',
+      `import { undiciAdapter } from './dist/esm/doctor/internals.js';
+       import { createRequire } from 'node:module';
+       const undici = createRequire(process.cwd() + '/package.json')('undici');
+       console.log(JSON.stringify([undici.Dispatcher1Wrapper !== undefined, undiciAdapter(undici).kinds.map((kind) => kind.name)]));`,
+    ]);
+    expect(JSON.parse(stdout)).toEqual([true, ['controller']]);
   });
 });

@@ -10,6 +10,7 @@ import {
   startScenarioServer,
 } from '../dist/esm/doctor/internals.js';
 import { runCli } from './helpers/cli.js';
+import { clientDirs } from './helpers/clients.js';
 
 const repo = fileURLToPath(new URL('..', import.meta.url));
 
@@ -120,7 +121,15 @@ describe('the doctor table', () => {
 
 describe('doctor --clients, as text', () => {
   it('prints the legend under the table, then the preload and the helper for a client that loses stores', async () => {
-    const { code, stdout, stderr } = await runCli(['doctor', '--clients', '--only', 'undici']);
+    // undici 7 (the root's undici 8 needs Node 22).
+    const { code, stdout, stderr } = await runCli([
+      'doctor',
+      '--clients',
+      '--only',
+      'undici',
+      '--from',
+      clientDirs.previous,
+    ]);
     expect([code, stderr]).toEqual([0, '']);
     expect(stdout).toMatch(/\n {15}after GOAWAY +✘ \d+\/64 +64\/64 +64\/64\n\nlegend: n\/m: n of m callback runs/);
     expect(stdout).toContain(

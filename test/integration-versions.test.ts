@@ -12,7 +12,8 @@ afterAll(() => {
 
 /**
  * A project with a package named `undici` at `version` installed: a class `Client` with its own
- * `dispatch`, and, when `looksLikeUndici`, the `Dispatcher` class undici exports beside it.
+ * `dispatch`, derived, as undici's are, from a `Dispatcher` that extends `EventEmitter` and
+ * which, when `looksLikeUndici`, is exported beside it.
  */
 function projectWithUndici(version: string, looksLikeUndici: boolean): string {
   const dir = mkdtempSync(join(tmpdir(), 'h2ac-versions-'));
@@ -24,7 +25,7 @@ function projectWithUndici(version: string, looksLikeUndici: boolean): string {
   writeFileSync(
     join(folder, 'index.js'),
     [
-      'class Dispatcher { dispatch() { return true; } }',
+      "class Dispatcher extends require('node:events') { dispatch() { return true; } }",
       'class Client extends Dispatcher { dispatch() { return true; } }',
       `module.exports = { Client${looksLikeUndici ? ', Dispatcher' : ''} };`,
     ].join('\n'),
@@ -32,14 +33,18 @@ function projectWithUndici(version: string, looksLikeUndici: boolean): string {
   return dir;
 }
 
+interface Loaded {
+  ownDispatch: boolean;
+  keys: string[];
+  unsupported: Array<{ name: string; version: string; path: string; versions: string }>;
+}
+
 /** Runs the fake-client fixture under register with NODE_DEBUG on; its stdout JSON and stderr. */
-function loadUnderRegister(
-  project: string,
-): Promise<{ result: { ownDispatch: boolean; keys: string[] }; stderr: string }> {
+function loadUnderRegister(project: string, nodeArgs: string[] = []): Promise<{ result: Loaded; stderr: string }> {
   return new Promise((resolve, reject) => {
     execFile(
       process.execPath,
-      ['--import', './dist/esm/register.js', 'test/fixtures/fake-client.mjs', project, 'undici'],
+      [...nodeArgs, '--import', './dist/esm/register.js', 'test/fixtures/fake-client.mjs', project, 'undici'],
       {
         env: { ...process.env, NODE_DEBUG: 'http2-async-context' },
       },
@@ -67,10 +72,30 @@ describe('declared version ranges', () => {
     expect(stderr).toMatch(/HTTP2-ASYNC-CONTEXT \d+: patched undici 7\.1\.0 at .*node_modules[\\/]undici/);
   });
 
-  it('register leaves a copy outside its range alone and reports it', async () => {
-    const { stderr } = await loadUnderRegister(projectWithUndici('5.28.4', true));
-    expect(stderr).toMatch(/left alone undici 5\.28\.4 at .*: outside the supported range >=6\.0\.0 <8\.0\.0/);
+  it('register leaves a copy outside its range alone and says so once, in a warning with its own code', async () => {
+    const project = projectWithUndici('9.0.0', true);
+    const { result, stderr } = await loadUnderRegister(project);
+    expect(stderr).toMatch(/left alone undici 9\.0\.0 at .*: outside the supported range >=6\.0\.0 <9\.0\.0/);
     expect(stderr).not.toMatch(/patched undici/);
+    // The fixture requires the copy twice: one warning.
+    const warnings = stderr.split('\n').filter((line) => line.includes('[HTTP2_ASYNC_CONTEXT_UNSUPPORTED]'));
+    expect(warnings).toEqual([
+      expect.stringContaining(
+        `Http2AsyncContextWarning: undici 9.0.0 at ${join(project, 'node_modules', 'undici')} is outside the ` +
+          'versions http2-async-context supports (>=6.0.0 <9.0.0), so it is left alone: ',
+      ),
+    ]);
+    expect(result.unsupported).toEqual([
+      { name: 'undici', version: '9.0.0', path: join(project, 'node_modules', 'undici'), versions: '>=6.0.0 <9.0.0' },
+    ]);
+  });
+
+  it('--disable-warning with the code silences that warning, and nothing else changes', async () => {
+    const project = projectWithUndici('5.28.4', true);
+    const { result, stderr } = await loadUnderRegister(project, ['--disable-warning=HTTP2_ASYNC_CONTEXT_UNSUPPORTED']);
+    expect(stderr).not.toContain('HTTP2_ASYNC_CONTEXT_UNSUPPORTED');
+    expect(stderr).toMatch(/left alone undici 5\.28\.4 at /);
+    expect(result.unsupported.map(({ version }) => version)).toEqual(['5.28.4']);
   });
 
   it('register leaves exports that do not look like the library alone and reports it', async () => {

@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -6,19 +7,24 @@ import { http2WrapperIntegration } from '../dist/esm/integrations/http2-wrapper.
 import type { Integration } from '../dist/esm/integrations/integration.js';
 import { undiciIntegration } from '../dist/esm/integrations/undici.js';
 import { runNode } from './helpers/child.js';
-import { type ClientSet, requireClient, requireOldest } from './helpers/clients.js';
+import { type ClientSet, requireClient, requireOldest, requirePrevious } from './helpers/clients.js';
 
 // Each integration's file-by-file patch, which register uses on Bun (where an imported entry
 // passes no hook): the files it knows, in the newest and the oldest supported layout of each
 // library, patched in place and given back; any other file left alone. That the result scopes
-// requests on Bun is test/bun.test.ts.
-const requireFrom = { newest: requireClient, oldest: requireOldest };
+// requests on Bun is test/bun.test.ts. (undici 8 needs Node 22: here its previous major, 7.30.)
+const requireFrom: Partial<Record<ClientSet, NodeJS.Require>> = {
+  newest: requireClient,
+  previous: requirePrevious,
+  oldest: requireOldest,
+};
 type Holder = Record<string, unknown>;
 
 /** The package folder of `name` in `set` (loaded whole first, as an app's import would), and a require for its files. */
 function library(set: ClientSet, name: string) {
-  requireFrom[set](name);
-  const folder = dirname(requireFrom[set].resolve(`${name}/package.json`));
+  const require = requireFrom[set]!;
+  require(name);
+  const folder = dirname(require.resolve(`${name}/package.json`));
   return { folder, load: (file: string) => createRequire(join(folder, 'package.json'))(join(folder, file)) as unknown };
 }
 
@@ -77,75 +83,97 @@ describe.each(['newest', 'oldest'] as const)('file-by-file patches, %s clients',
       http2WrapperIntegration.patchFile('source/client-request.js', load('source/client-request.js'), folder),
     ).toBe(false);
   });
+});
 
-  it('undici: dispatch of each dispatcher class in its own file, and Dispatcher#compose where there is one', () => {
-    const { folder, load } = library(set, 'undici');
-    const where = set === 'newest' ? 'lib/dispatcher/' : 'lib/';
-    const classes =
-      set === 'newest'
-        ? [
+/**
+ * Where undici's dispatch steps are for `Class`: each prototype on its chain below `Dispatcher`
+ * (the class that extends EventEmitter) that defines `dispatch` or the internal `kDispatch`.
+ */
+function dispatchSteps(Class: { prototype: object }): Array<[Holder, PropertyKey]> {
+  const steps: Array<[Holder, PropertyKey]> = [];
+  for (let holder = Class.prototype; ; holder = Object.getPrototypeOf(holder) as object) {
+    if (Object.getPrototypeOf(holder) === EventEmitter.prototype) return steps;
+    for (const key of Reflect.ownKeys(holder))
+      if (key === 'dispatch' || (typeof key === 'symbol' && key.description === 'dispatch'))
+        steps.push([holder as Holder, key]);
+  }
+}
+
+/** Patches `file` (a dispatcher class), checks every dispatch step on its chain is ours, and that unpatching gives them back. */
+function expectStepsPatched(folder: string, file: string, Class: { prototype: object }) {
+  const steps = dispatchSteps(Class);
+  expect(steps.length, file).toBeGreaterThan(0);
+  const originals = steps.map(([holder, key]) => holder[key]);
+  expect(undiciIntegration.patchFile(file, Class, folder), file).toBe(true);
+  const ours = steps.map(([holder, key]) => holder[key]);
+  for (const [i, method] of ours.entries()) expect(method, `${file} ${String(steps[i]![1])}`).not.toBe(originals[i]);
+  // A second patch installs nothing twice.
+  undiciIntegration.patchFile(file, Class, folder);
+  expect(steps.map(([holder, key]) => holder[key])).toEqual(ours);
+  undiciIntegration.unpatchFile(file, Class);
+  expect(steps.map(([holder, key]) => holder[key])).toEqual(originals);
+}
+
+describe.each(['previous', 'oldest'] as const)('undici file by file, %s set', (set) => {
+  const layout =
+    set === 'previous'
+      ? {
+          where: 'lib/dispatcher/',
+          // RoundRobinPool (7.18) and Socks5ProxyAgent were missed by the old list of class names.
+          classes: [
             'client',
             'pool',
             'balanced-pool',
+            'round-robin-pool',
             'agent',
             'proxy-agent',
+            'socks5-proxy-agent',
             'env-http-proxy-agent',
             'retry-agent',
             'h2c-client',
-          ]
-        : ['client', 'pool', 'balanced-pool', 'agent', 'proxy-agent'];
-    for (const name of classes) {
-      const file = `${where}${name}.js`;
-      const Class = load(file) as { prototype: Holder };
-      expectPatchedInPlace(undiciIntegration, folder, file, Class, Class.prototype, 'dispatch');
+          ],
+        }
+      : { where: 'lib/', classes: ['client', 'pool', 'balanced-pool', 'agent', 'proxy-agent'] };
+
+  it('every dispatcher class: each dispatch step on its prototype chain, found by the chain, not by name', () => {
+    const { folder, load } = library(set, 'undici');
+    for (const name of layout.classes) {
+      const file = `${layout.where}${name}.js`;
+      expectStepsPatched(folder, file, load(file) as { prototype: object });
     }
-    const Dispatcher = load(`${where}dispatcher.js`) as { prototype: Holder };
-    if (set === 'newest')
-      expectPatchedInPlace(
-        undiciIntegration,
-        folder,
-        `${where}dispatcher.js`,
-        Dispatcher,
-        Dispatcher.prototype,
-        'compose',
-      );
+    // A test double's dispatcher is a dispatcher too.
+    expectStepsPatched(folder, 'lib/mock/mock-client.js', load('lib/mock/mock-client.js') as { prototype: object });
+  });
+
+  it('Dispatcher#compose where there is one (6.9 on); files that export no dispatcher class are left alone', () => {
+    const { folder, load } = library(set, 'undici');
+    const file = `${layout.where}dispatcher.js`;
+    const Dispatcher = load(file) as { prototype: Holder };
+    if (set === 'previous')
+      expectPatchedInPlace(undiciIntegration, folder, file, Dispatcher, Dispatcher.prototype, 'compose');
     // undici 6.0 has no compose(): nothing to patch in its Dispatcher.
-    else expect(undiciIntegration.patchFile(`${where}dispatcher.js`, Dispatcher, folder)).toBe(false);
-    // Not one of the classes, or one under another file's name, or not where undici keeps them.
-    expect(undiciIntegration.patchFile('lib/mock/mock-client.js', load('lib/mock/mock-client.js'), folder)).toBe(false);
-    expect(undiciIntegration.patchFile(`${where}client.js`, load(`${where}pool.js`), folder)).toBe(false);
-    expect(undiciIntegration.patchFile('lib/core/client.js', load(`${where}client.js`), folder)).toBe(false);
+    else expect(undiciIntegration.patchFile(file, Dispatcher, folder)).toBe(false);
+    expect(undiciIntegration.patchFile('lib/core/util.js', load('lib/core/util.js'), folder)).toBe(false);
+    expect(undiciIntegration.patchFile('lib/core/errors.js', load('lib/core/errors.js'), folder)).toBe(false);
   });
 });
 
 describe('file-by-file patches in the order the files load', () => {
-  it("undici's Dispatcher first, then each class below it: every class gets a dispatch of its own", () => {
-    const { folder, load } = library('newest', 'undici');
-    const files = [
-      'dispatcher',
-      'client',
-      'pool',
-      'balanced-pool',
-      'agent',
-      'proxy-agent',
-      'env-http-proxy-agent',
-      'retry-agent',
-      'h2c-client',
-    ].map((name) => `lib/dispatcher/${name}.js`);
+  it("undici's Dispatcher first, then each class below it: every dispatch step is ours, then given back", () => {
+    const { folder, load } = library('previous', 'undici');
+    const files = ['dispatcher', 'client', 'pool', 'round-robin-pool', 'agent', 'retry-agent', 'h2c-client'].map(
+      (name) => `lib/dispatcher/${name}.js`,
+    );
     const classes = files.map((file) => load(file) as { prototype: Holder });
-    const methods = () =>
-      classes.map(({ prototype }, i) => [
-        i === 0 ? prototype.compose : prototype.dispatch,
-        Object.hasOwn(prototype, i === 0 ? 'compose' : 'dispatch'),
-      ]);
-    const native = methods();
+    const steps = [...new Set(classes.flatMap((Class) => dispatchSteps(Class)))];
+    const compose = () => classes[0]!.prototype.compose;
+    const native = [compose(), ...steps.map(([holder, key]) => holder[key])];
     for (const [i, file] of files.entries())
       expect(undiciIntegration.patchFile(file, classes[i], folder), file).toBe(true);
-    const patched = methods();
-    expect(patched.map(([, own]) => own)).toEqual(files.map(() => true));
-    for (const [i, [method]] of patched.entries()) expect(method, files[i]).not.toBe(native[i]![0]);
+    const patched = [compose(), ...steps.map(([holder, key]) => holder[key])];
+    for (const [i, method] of patched.entries()) expect(method).not.toBe(native[i]);
     for (const [i, file] of files.entries()) undiciIntegration.unpatchFile(file, classes[i]);
-    expect(methods()).toEqual(native);
+    expect([compose(), ...steps.map(([holder, key]) => holder[key])]).toEqual(native);
   });
 });
 
@@ -162,7 +190,7 @@ describe('the Bun file hook, run on Node', () => {
         'undici 5 (out of range)': false,
       },
       laterCall: false,
-      reported: ['@grpc/grpc-js 1.8.22', 'http2-wrapper 2.0.3', 'undici 6.0.0', 'undici 7.30.2'],
+      reported: ['@grpc/grpc-js 1.8.22', 'http2-wrapper 2.0.3', 'undici 6.0.0', 'undici 7.30.3'],
       hookRestored: true,
     });
   });

@@ -6,21 +6,24 @@ import { type ScenarioServer, startScenarioServer } from '../dist/esm/doctor/ser
 import { scopeHttp2WrapperAgent } from '../dist/esm/http2-wrapper.js';
 import { patchClients, unpatchClients, unpatchHttp2 } from '../dist/esm/index.js';
 import { undiciInterceptor } from '../dist/esm/undici.js';
-import { requireOldest } from './helpers/clients.js';
+import { requireOldest, requirePrevious } from './helpers/clients.js';
 import { als, transports } from './helpers/h2.js';
 
 // What patchClients() does to the libraries themselves: applying, undoing, living next to a later
 // patch, and scoping each request once. Whether every callback of every client then sees the
 // right store, cold, warm and after GOAWAY, is the client matrix (test/clients-*.test.ts).
 const require = createRequire(import.meta.url);
-const undici = require('undici') as typeof import('undici');
+// undici 7 (the root's undici 8 needs Node 22). Register wraps the dispatch steps where undici
+// defines them: the public `dispatch` every Client, Pool and Agent inherits is DispatcherBase's.
+const undici = requirePrevious('undici') as typeof import('undici');
+const dispatcherBase = Object.getPrototypeOf(undici.Client.prototype) as { dispatch: unknown };
 const http2wrapper = require('http2-wrapper') as typeof import('http2-wrapper') & {
   Agent: { prototype: { request: unknown } };
 };
 const tls = transports[1];
 const moduleInternals = Module as unknown as { _load: unknown };
 const nativeLoad = moduleInternals._load;
-const nativeDispatch = undici.Client.prototype.dispatch;
+const nativeDispatch = dispatcherBase.dispatch;
 const nativeAgentRequest = http2wrapper.Agent.prototype.request;
 
 let server: ScenarioServer;
@@ -95,17 +98,17 @@ const byName = (copies: readonly { name: string; path?: string }[] | false) =>
 
 describe('patchClients()', () => {
   it('patches copies already loaded, says which, and unpatch gives back exactly what was there', () => {
-    expect(byName(patchClients())).toEqual([reported('http2-wrapper'), reported('undici')]);
+    expect(byName(patchClients())).toEqual([reported('http2-wrapper'), reported('undici', requirePrevious)]);
     // On already, with every loaded copy patched: nothing changed, and it says so.
     expect(patchClients()).toBe(false);
     expect(moduleInternals._load).not.toBe(nativeLoad);
-    expect(Object.hasOwn(undici.Client.prototype, 'dispatch')).toBe(true);
+    expect(undici.Client.prototype.dispatch).not.toBe(nativeDispatch);
     expect(http2wrapper.Agent.prototype.request).not.toBe(nativeAgentRequest);
     expect(unpatchClients()).toBe(true);
     expect(unpatchClients()).toBe(false);
     expect(moduleInternals._load).toBe(nativeLoad);
     expect(Object.hasOwn(undici.Client.prototype, 'dispatch')).toBe(false);
-    expect(undici.Client.prototype.dispatch).toBe(nativeDispatch);
+    expect(dispatcherBase.dispatch).toBe(nativeDispatch);
     expect(http2wrapper.Agent.prototype.request).toBe(nativeAgentRequest);
   });
 
@@ -168,24 +171,24 @@ describe('patchClients()', () => {
 
   it('leaves a later patch on top in place and passes through until patched again', async () => {
     patchClients();
-    const ours = undici.Client.prototype.dispatch;
+    const ours = dispatcherBase.dispatch as (...args: unknown[]) => unknown;
     const theirs = function dispatch(this: unknown, ...args: unknown[]) {
       return Reflect.apply(ours, this, args);
     };
-    undici.Client.prototype.dispatch = theirs as never;
+    dispatcherBase.dispatch = theirs;
     try {
       unpatchClients();
-      expect(undici.Client.prototype.dispatch).toBe(theirs);
+      expect(dispatcherBase.dispatch).toBe(theirs);
       const client = h2Client();
       expect(await coldUndici(client)).toBeLessThan(3);
       await client.close();
       patchClients();
-      expect(undici.Client.prototype.dispatch).toBe(theirs);
+      expect(dispatcherBase.dispatch).toBe(theirs);
       const again = h2Client();
       expect(await coldUndici(again)).toBe(3);
       await again.close();
     } finally {
-      undici.Client.prototype.dispatch = ours;
+      dispatcherBase.dispatch = ours;
     }
   });
 
@@ -195,7 +198,12 @@ describe('patchClients()', () => {
     patchClients();
     const oldest = requireOldest('undici') as typeof undici;
     expect(oldest.Client).not.toBe(undici.Client);
-    for (const copy of [undici, oldest]) expect(Object.hasOwn(copy.Client.prototype, 'dispatch')).toBe(true);
+    const bases = [undici, oldest].map(
+      ({ Client }) => Object.getPrototypeOf(Client.prototype) as { dispatch: unknown },
+    );
+    // The nested copy was patched as it loaded: its native dispatch shows once unpatched.
+    const asPatched = bases.map(({ dispatch }) => dispatch);
+    expect(asPatched[0]).not.toBe(nativeDispatch);
     const client = new oldest.Client(server.origin, {
       allowH2: true,
       connect: { ca: tls.client.ca, servername: 'localhost' },
@@ -205,11 +213,12 @@ describe('patchClients()', () => {
     ).toBe(3);
     await client.close();
     unpatchClients();
-    for (const copy of [undici, oldest]) expect(Object.hasOwn(copy.Client.prototype, 'dispatch')).toBe(false);
+    for (const [i, base] of bases.entries()) expect(base.dispatch).not.toBe(asPatched[i]);
+    expect(bases[0]!.dispatch).toBe(nativeDispatch);
   });
 
   it('reports each copy it patches once: one its hook patched as it loaded is not news to the next call', () => {
-    const loaded = [reported('http2-wrapper'), reported('undici'), reported('undici', requireOldest)];
+    const loaded = [reported('http2-wrapper'), reported('undici', requirePrevious), reported('undici', requireOldest)];
     // After an unpatch everything loaded is patched again, and reported again.
     expect(byName(patchClients())).toEqual(byName(loaded));
     const entry = requireOldest.resolve('http2-wrapper');

@@ -29,7 +29,7 @@ const handlerScenarios = [
 
 describe.each([
   { set: 'oldest', version: '6.0.0', scenarios: handlerScenarios },
-  { set: 'newest', version: '7.30.2', scenarios: [...handlerScenarios, 'compose(deduplicate(), logging)'] },
+  { set: 'previous', version: '7.30.3', scenarios: [...handlerScenarios, 'compose(deduplicate(), logging)'] },
 ])(
   'undici $version handlers and interceptors, 6 requests at once on a cold Client, each in its own store',
   ({ set, version, scenarios }) => {

@@ -56,7 +56,7 @@ export function doctorNextStep(report: DoctorReport): string {
 const helpers: Record<ClientName, string> = {
   'grpc-js': '`withGrpcScope` or `grpcInterceptor` from http2-async-context/grpc-js',
   'http2-wrapper': '`scopeHttp2WrapperAgent` from http2-async-context/http2-wrapper',
-  got: '`scopeHttp2WrapperAgent` on its http2-wrapper Agent, from http2-async-context/http2-wrapper',
+  got: '`scopeHttp2WrapperAgent` on its http2-wrapper Agent (got 12–15), or `patchHttp2()` (got 16)',
   undici: '`undiciInterceptor` or `composeInScope` from http2-async-context/undici',
 };
 
@@ -70,6 +70,16 @@ export function clientsNextStep(report: StackReport): string {
     return `Next: run it in your project's directory, or point it there: \`${doctor} --clients --from <dir>\`.`;
   }
   if (!report.ok) return reportIt(`${doctor} --clients --json`);
+  const unsupported = report.clients.filter((client) =>
+    Object.values(client.modes).some((entry) => entry.skipKind === 'unsupported'),
+  );
+  if (unsupported.length > 0) {
+    const copies = unsupported.map((client) => `${client.package} ${client.version}`).join(', ');
+    return (
+      `Next: ${copies} ${unsupported.length === 1 ? 'is' : 'are'} not supported yet, and left alone: install a ` +
+      `version the package supports (\`supportedClients\`), or ask for this one at ${issuesUrl}.`
+    );
+  }
   const measured = report.clients.filter((client) => client.modes.native?.run !== undefined);
   const losing = measured.filter((client) => {
     const run = client.modes.native!.run!;

@@ -7,7 +7,15 @@ import { type Replacement, replace, restore } from '../replace.js';
 import { kHookState } from '../symbols.js';
 import { type Integration, satisfies } from './integration.js';
 import { loadedModules } from './module-cache.js';
-import { integrationFor, type KnownFile, type PatchedClient, packageFileOf } from './registry.js';
+import {
+  integrationFor,
+  issuesUrl,
+  type KnownFile,
+  type PatchedClient,
+  packageFileOf,
+  type UnsupportedClient,
+  unsupportedWarningCode,
+} from './registry.js';
 import { sharedClientState } from './shared-state.js';
 
 type Load = (this: unknown, request: unknown, ...rest: unknown[]) => unknown;
@@ -41,6 +49,8 @@ interface HookState {
   folders: Map<string, { inRange: boolean; copy: PatchedClient }>;
   /** The copies patched since the patch was last turned on, in order, by folder (else by exports). */
   patched: Map<string | object, PatchedClient>;
+  /** The copies found outside their supported range and left alone, by folder; each warned of once. */
+  leftAlone: Map<string, UnsupportedClient>;
 }
 
 function hookState(): HookState {
@@ -56,6 +66,7 @@ function hookState(): HookState {
       skipped: new WeakSet(),
       folders: new Map(),
       patched: new Map(),
+      leftAlone: new Map(),
     };
     Object.defineProperty(holder, kHookState, { value: state });
   }
@@ -82,10 +93,27 @@ function judgeFolder(
     const copy = Object.freeze({ name: integration.name, version, path: folder });
     judged = { inRange: version === undefined || satisfies(version, integration.versions), copy };
     state.folders.set(folder, judged);
-    if (!judged.inRange)
-      debug('left alone %s: outside the supported range %s', describeCopy(copy), integration.versions);
+    if (!judged.inRange) leaveAlone(state, integration, copy);
   }
   return judged;
+}
+
+/**
+ * A copy outside the range its integration declares is left alone: its requests may run their
+ * callbacks in another request's store, as without the package. Said once per copy where the
+ * user looks, as a process warning with the package's own code (so that
+ * `--disable-warning=HTTP2_ASYNC_CONTEXT_UNSUPPORTED` silences it), and kept for `patchStatus()`.
+ */
+function leaveAlone(state: HookState, integration: Integration, copy: PatchedClient): void {
+  const leftAlone = Object.freeze({ ...copy, versions: integration.versions });
+  state.leftAlone.set(copy.path ?? '', leftAlone);
+  debug('left alone %s: outside the supported range %s', describeCopy(copy), integration.versions);
+  process.emitWarning(
+    `${describeCopy(copy)} is outside the versions http2-async-context supports (${integration.versions}), ` +
+      "so it is left alone: its requests may run their callbacks in another request's store. " +
+      `Use the explicit helper (see the README), or ask for this version at ${issuesUrl}.`,
+    { type: 'Http2AsyncContextWarning', code: unsupportedWarningCode },
+  );
 }
 
 /** Notes `copy` as patched since the patch was turned on; says so under NODE_DEBUG the first time. */
@@ -266,8 +294,16 @@ export function unpatchClients(): boolean {
   return true;
 }
 
-/** Whether `patchClients()` is on, and the copies it patched since; creates no state. */
-export function clientPatchStatus(): { active: boolean; patched: readonly PatchedClient[] } {
+/** Whether `patchClients()` is on, the copies it patched since, and those it left alone; creates no state. */
+export function clientPatchStatus(): {
+  active: boolean;
+  patched: readonly PatchedClient[];
+  leftAlone: readonly UnsupportedClient[];
+} {
   const state = (http2 as unknown as { [kHookState]?: HookState })[kHookState];
-  return { active: state?.active === true, patched: Object.freeze([...(state?.patched.values() ?? [])]) };
+  return {
+    active: state?.active === true,
+    patched: Object.freeze([...(state?.patched.values() ?? [])]),
+    leftAlone: Object.freeze([...(state?.leftAlone.values() ?? [])]),
+  };
 }

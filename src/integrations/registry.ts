@@ -14,7 +14,11 @@ export interface SupportedClient {
   readonly name: string;
   /** The supported versions, as `>=A.B.C <X.Y.Z`; `register` leaves other versions alone. */
   readonly versions: string;
-  /** The library whose integration covers it, where that is another one (got uses http2-wrapper). */
+  /**
+   * What makes it right where it has no integration of its own: got 12–15 go through
+   * http2-wrapper's; got 16 has an HTTP/2 client of its own, which calls `session.request()` in
+   * the caller's context, so the node:http2 patch is all it needs.
+   */
   readonly through?: string;
 }
 
@@ -30,8 +34,18 @@ export interface SupportedClient {
  */
 export const supportedClients: readonly SupportedClient[] = Object.freeze([
   ...integrations.map(({ name, versions }) => Object.freeze({ name, versions })),
-  Object.freeze({ name: 'got', versions: '>=12.0.0 <15.0.0', through: 'http2-wrapper' }),
+  Object.freeze({
+    name: 'got',
+    versions: '>=12.0.0 <17.0.0',
+    through: 'http2-wrapper (got 12–15), node:http2 (got 16)',
+  }),
 ]);
+
+/** Where to ask for a version, or report what the package gets wrong (package.json's `bugs`). */
+export const issuesUrl = 'https://github.com/http2-async-context/http2-async-context/issues';
+
+/** The code of the warning `register` gives for a copy outside its supported range. */
+export const unsupportedWarningCode = 'HTTP2_ASYNC_CONTEXT_UNSUPPORTED';
 
 /** A copy of a client library that `patchClients()` patched, as it reports it. */
 export interface PatchedClient {
@@ -41,6 +55,12 @@ export interface PatchedClient {
   readonly version: string | undefined;
   /** Its package folder; undefined where the module cache does not say. */
   readonly path: string | undefined;
+}
+
+/** A copy of a client library `patchClients()` found outside its supported range and left alone. */
+export interface UnsupportedClient extends PatchedClient {
+  /** The versions of it the package supports. */
+  readonly versions: string;
 }
 
 /** One file of a copy patched as it loaded (see `installCompileHook`). */

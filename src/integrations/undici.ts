@@ -1,5 +1,6 @@
 // undici under register: `dispatch` of the exported dispatchers (and their internal kDispatch),
 // and `Dispatcher.prototype.compose`. The request scope itself is in ./undici-scope.ts.
+import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
 import type { Integration } from './integration.js';
 import { replaceMethods, restoreMethods } from './method-slots.js';
@@ -7,28 +8,57 @@ import { loadedModule, loadedModules } from './module-cache.js';
 import { sharedClientState } from './shared-state.js';
 import { composeInScope, type Dispatch, dispatchInScope, isScoped } from './undici-scope.js';
 
-/** The exported dispatchers a user dispatches through; whichever comes first scopes the handler. */
-const dispatcherClasses = [
-  'Client',
-  'Pool',
-  'BalancedPool',
-  'Agent',
-  'ProxyAgent',
-  'EnvHttpProxyAgent',
-  'RetryAgent',
-  'H2CClient',
-];
-
-type Holder = Record<string, unknown>;
+type Holder = Record<PropertyKey, unknown>;
 /** Any function, called only through `Reflect.apply` or `new`. */
 // biome-ignore lint/complexity/noBannedTypes: undici's dispatch and classes are only passed on, never typed here.
 type AnyFunction = Function;
 
-function dispatcherPrototypes(exports: unknown): Holder[] {
-  const library = exports as Record<string, { prototype?: Holder } | undefined>;
-  return dispatcherClasses
-    .map((name) => library[name]?.prototype)
-    .filter((prototype): prototype is Holder => typeof prototype?.dispatch === 'function');
+/** undici's internal `kDispatch` symbol (`Symbol('dispatch')`), if `holder` defines it itself. */
+function ownInternalDispatchKey(holder: object): symbol | undefined {
+  return Object.getOwnPropertySymbols(holder).find((symbol) => symbol.description === 'dispatch');
+}
+
+/** Whether `prototype` itself defines a dispatch step: the public `dispatch` or the internal `kDispatch`. */
+const definesDispatch = (prototype: object): boolean =>
+  typeof Object.getOwnPropertyDescriptor(prototype, 'dispatch')?.value === 'function' ||
+  ownInternalDispatchKey(prototype) !== undefined;
+
+/** A dispatcher class of undici's: its base `Dispatcher.prototype`, and every prototype below it that defines a dispatch step. */
+interface DispatcherChain {
+  base: Holder;
+  steps: Holder[];
+}
+
+/**
+ * Walks the prototype chain of `value`, if it is a class derived from undici's `Dispatcher`:
+ * the class that extends `EventEmitter` directly and defines `dispatch` (undici 6, 7 and 8 alike). Found through the
+ * chain the dispatchers share rather than a list of class names, so that a dispatcher added in a
+ * minor (undici 7.18's `RoundRobinPool`) is covered. `Dispatcher.prototype.dispatch` itself only
+ * throws "not implemented", and is not a step.
+ */
+function dispatcherChain(value: unknown): DispatcherChain | undefined {
+  if (typeof value !== 'function') return undefined;
+  const steps: Holder[] = [];
+  let holder: unknown = value.prototype;
+  while (typeof holder === 'object' && holder !== null) {
+    const parent = Object.getPrototypeOf(holder) as unknown;
+    if (parent === EventEmitter.prototype)
+      return Object.hasOwn(holder, 'dispatch') ? { base: holder as Holder, steps } : undefined;
+    if (definesDispatch(holder)) steps.push(holder as Holder);
+    holder = parent;
+  }
+  return undefined;
+}
+
+/** The prototypes of every dispatcher class a copy of undici exports, and its `Dispatcher.prototype`. */
+function dispatcherPrototypes(exports: unknown): { base: Holder | undefined; steps: Holder[] } {
+  const base = (exports as { Dispatcher?: { prototype?: Holder } }).Dispatcher?.prototype;
+  const steps = new Set<Holder>();
+  for (const value of Object.values(exports as Holder)) {
+    const chain = dispatcherChain(value);
+    if (chain !== undefined && chain.base === base) for (const step of chain.steps) steps.add(step);
+  }
+  return { base, steps: [...steps] };
 }
 
 /**
@@ -63,41 +93,30 @@ function passOn(dispatch: AnyFunction, thisArg: unknown, args: ArrayLike<unknown
   }
 }
 
-/** undici's internal `kDispatch` symbol (`Symbol('dispatch')`), as the prototype chain of `prototype` has it. */
-function internalDispatchKey(prototype: Holder): symbol | undefined {
-  for (
-    let holder: object | null = prototype;
-    holder !== null;
-    holder = Object.getPrototypeOf(holder) as object | null
-  ) {
-    const key = Object.getOwnPropertySymbols(holder).find((symbol) => symbol.description === 'dispatch');
-    if (key !== undefined) return key;
-  }
-  return undefined;
-}
-
 /**
- * Register's `dispatch` on one dispatcher class's prototype: the first dispatch of a request
- * scopes its handler. A handler of this copy's `UnwrapHandler` has passed one of ours already.
+ * Register's dispatch steps on one prototype that defines them. Its public `dispatch`: the first
+ * dispatch of a request scopes its handler; a handler of this copy's `UnwrapHandler` has passed
+ * one of ours already.
  *
- * And its internal `kDispatch`, which the public `dispatch` calls once it has checked the
- * request: `compose()` binds the public `dispatch` it finds when it runs, so a dispatcher
- * composed before `patchClients()` reaches ours only there. It scopes only what no dispatch of
- * ours is passing on, which costs a request that passed ours a counter and a few checks.
+ * Its internal `kDispatch`, which the public `dispatch` calls once it has checked the request:
+ * `compose()` binds the public `dispatch` it finds when it runs, so a dispatcher composed before
+ * `patchClients()` reaches ours only there. It scopes only what no dispatch of ours is passing
+ * on, which costs a request that passed ours a counter and a few checks.
  */
 function patchDispatch(prototype: Holder, UnwrapHandler: AnyFunction | undefined): void {
-  replaceMethods(
-    prototype,
-    ['dispatch'],
-    (_, below) =>
-      function dispatch(this: unknown, options: unknown, handler: unknown) {
-        if (!sharedClientState().clientsPatched) return Reflect.apply(below(), this, arguments);
-        if ((UnwrapHandler !== undefined && handler instanceof UnwrapHandler) || isScoped(handler))
-          return passOn(below(), this, arguments);
-        return dispatchInScope(below() as Dispatch<unknown, unknown>, this, options, handler);
-      },
-  );
-  const kDispatch = internalDispatchKey(prototype);
+  if (Object.hasOwn(prototype, 'dispatch'))
+    replaceMethods(
+      prototype,
+      ['dispatch'],
+      (_, below) =>
+        function dispatch(this: unknown, options: unknown, handler: unknown) {
+          if (!sharedClientState().clientsPatched) return Reflect.apply(below(), this, arguments);
+          if ((UnwrapHandler !== undefined && handler instanceof UnwrapHandler) || isScoped(handler))
+            return passOn(below(), this, arguments);
+          return dispatchInScope(below() as Dispatch<unknown, unknown>, this, options, handler);
+        },
+    );
+  const kDispatch = ownInternalDispatchKey(prototype);
   if (kDispatch === undefined) return;
   replaceMethods(
     prototype,
@@ -130,70 +149,43 @@ function patchCompose(dispatcherPrototype: Holder | undefined): boolean {
 }
 
 /**
- * The files that define the classes register patches, by name below `lib/` (undici 6.0–6.8) or
- * `lib/dispatcher/` (later), and the class each exports as `module.exports`.
- */
-const classFiles = new Map(
-  Object.entries({
-    client: 'Client',
-    pool: 'Pool',
-    'balanced-pool': 'BalancedPool',
-    agent: 'Agent',
-    'proxy-agent': 'ProxyAgent',
-    'env-http-proxy-agent': 'EnvHttpProxyAgent',
-    'retry-agent': 'RetryAgent',
-    'h2c-client': 'H2CClient',
-    dispatcher: 'Dispatcher',
-  }),
-);
-
-const classNames = new Set(classFiles.values());
-
-/** The prototype of the class `file` defines, if it is one of `classFiles` and exports that class. */
-function classInFile(file: string, exports: unknown): { name: string; prototype: Holder } | undefined {
-  // The class name first: it rules out nearly every file, and costs less than the path.
-  if (typeof exports !== 'function' || !classNames.has(exports.name)) return undefined;
-  const name = classFiles.get(/^lib\/(?:dispatcher\/)?([a-z0-9-]+)\.js$/.exec(file)?.[1] ?? '');
-  const prototype = (exports as { prototype?: Holder }).prototype;
-  return name !== exports.name || prototype === undefined ? undefined : { name, prototype };
-}
-
-/**
  * undici has no process-wide interceptor either (a global dispatcher is only the default one),
- * so register wraps `dispatch` on the exported dispatcher classes (a Pool or Agent may queue a
+ * so register wraps the dispatch steps of every dispatcher class (a Pool or Agent may queue a
  * request before any Client sees it, so the scope is captured at the first of them), and
  * `Dispatcher.prototype.compose`, to put a hop of ours between every two interceptors.
  */
 export const undiciIntegration: Integration = {
   name: 'undici',
   entry: 'index.js',
-  versions: '>=6.0.0 <8.0.0',
+  versions: '>=6.0.0 <9.0.0',
   patch(exports) {
-    const prototypes = dispatcherPrototypes(exports);
-    const Dispatcher = (exports as { Dispatcher?: unknown }).Dispatcher;
-    if (prototypes.length === 0 || typeof Dispatcher !== 'function') return false;
+    const { base, steps } = dispatcherPrototypes(exports);
+    if (base === undefined || steps.length === 0) return false;
     const UnwrapHandler = unwrapHandlerOf(exports);
-    for (const prototype of prototypes) patchDispatch(prototype, UnwrapHandler);
-    patchCompose((Dispatcher as { prototype?: Holder }).prototype);
+    for (const prototype of steps) patchDispatch(prototype, UnwrapHandler);
+    patchCompose(base);
     return true;
   },
   unpatch(exports) {
-    for (const prototype of dispatcherPrototypes(exports)) restoreMethods(prototype);
-    const dispatcherPrototype = (exports as { Dispatcher?: { prototype?: Holder } }).Dispatcher?.prototype;
-    if (dispatcherPrototype !== undefined) restoreMethods(dispatcherPrototype);
+    const { base, steps } = dispatcherPrototypes(exports);
+    for (const prototype of steps) restoreMethods(prototype);
+    if (base !== undefined) restoreMethods(base);
   },
-  patchFile(file, exports, folder) {
-    const found = classInFile(file, exports);
-    if (found === undefined) return false;
-    if (found.name === 'Dispatcher') return patchCompose(found.prototype);
-    if (typeof found.prototype.dispatch !== 'function') return false;
+  /** On Bun, file by file: any file whose `module.exports` is a dispatcher class, found by its prototype chain. */
+  patchFile(_file, exports, folder) {
+    const chain = dispatcherChain(exports);
+    if (chain === undefined) return false;
     // Loaded already: every dispatcher class's file requires the one that defines UnwrapHandler first.
     const UnwrapHandler = loadedModule(join(folder, 'lib', 'handler', 'unwrap-handler.js'));
-    patchDispatch(found.prototype, typeof UnwrapHandler === 'function' ? UnwrapHandler : undefined);
-    return true;
+    for (const prototype of chain.steps)
+      patchDispatch(prototype, typeof UnwrapHandler === 'function' ? UnwrapHandler : undefined);
+    const composed = patchCompose(chain.base);
+    return composed || chain.steps.length > 0;
   },
-  unpatchFile(file, exports) {
-    const found = classInFile(file, exports);
-    if (found !== undefined) restoreMethods(found.prototype);
+  unpatchFile(_file, exports) {
+    const chain = dispatcherChain(exports);
+    if (chain === undefined) return;
+    for (const prototype of chain.steps) restoreMethods(prototype);
+    restoreMethods(chain.base);
   },
 };

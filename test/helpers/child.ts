@@ -4,22 +4,22 @@ import { fileURLToPath } from 'node:url';
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
 /**
- * Runs `file` (relative to the repository root) in a fresh Node process, with `nodeArgs` before
- * it, and parses the JSON it prints last. The child's coverage reaches c8 through the inherited
- * NODE_V8_COVERAGE.
+ * Runs `file` (relative to the repository root) in a fresh Node process (this one's, or the
+ * binary `node` names), with `nodeArgs` before it, and parses the JSON it prints last. The
+ * child's coverage reaches c8 through the inherited NODE_V8_COVERAGE.
  */
-export function runNode(file: string, args: string[] = [], nodeArgs: string[] = []): Promise<unknown> {
+export function runNode(
+  file: string,
+  args: string[] = [],
+  nodeArgs: string[] = [],
+  node: string = process.execPath,
+): Promise<unknown> {
   return new Promise((resolve, reject) => {
-    execFile(
-      process.execPath,
-      [...nodeArgs, file, ...args],
-      { cwd: root, timeout: 20_000 },
-      (error, stdout, stderr) => {
-        if (error) return reject(new Error(`${file} failed: ${error.message}\n${stdout}\n${stderr}`));
-        const lines = stdout.trim().split('\n');
-        resolve(JSON.parse(lines[lines.length - 1]!));
-      },
-    );
+    execFile(node, [...nodeArgs, file, ...args], { cwd: root, timeout: 20_000 }, (error, stdout, stderr) => {
+      if (error) return reject(new Error(`${file} failed: ${error.message}\n${stdout}\n${stderr}`));
+      const lines = stdout.trim().split('\n');
+      resolve(JSON.parse(lines[lines.length - 1]!));
+    });
   });
 }
 

@@ -10,18 +10,33 @@ const fixture = (name: string) => readFileSync(new URL(`../fixtures/${name}`, im
 /** The test certificate (CN and IP SAN 127.0.0.1, DNS SAN localhost) for the TLS loopback server. */
 export const tls = { key: fixture('key.pem'), cert: fixture('cert.pem') };
 
-/** Where each set of client versions is installed: the newest at the root, the oldest in a workspace. */
+/**
+ * Where each set of client versions is installed, each under its real name: `newest`, each
+ * library's latest release, at the root (undici 8 and got 16 need Node 22: the tests run them
+ * on the node22, node24 and node26 packages); in workspaces below test/clients/, `previous`, the
+ * newest of each previous major (undici 7, got 15), which the Node 20 tests use; `first`, the
+ * first release of each newest major (undici 8.0.0, got 16.0.0); `oldest`, the oldest supported.
+ */
 export const clientDirs = {
   newest: fileURLToPath(new URL('../..', import.meta.url)),
+  previous: fileURLToPath(new URL('../clients/previous', import.meta.url)),
+  first: fileURLToPath(new URL('../clients/first', import.meta.url)),
   oldest: fileURLToPath(new URL('../clients/oldest', import.meta.url)),
 };
 export type ClientSet = keyof typeof clientDirs;
 
 /** `require` from the repository, for the newest clients. */
 export const requireClient = createRequire(new URL('../../package.json', import.meta.url));
+/** `require` from the workspace of each client's previous major (undici 7, got 15), what Node 20 runs. */
+export const requirePrevious = createRequire(new URL('../clients/previous/package.json', import.meta.url));
 /** `require` from the workspace that installs the oldest supported version of each client under its real name. */
 export const requireOldest = createRequire(new URL('../clients/oldest/package.json', import.meta.url));
-const requireFrom = { newest: requireClient, oldest: requireOldest };
+const requireFrom: Record<ClientSet, NodeJS.Require> = {
+  newest: requireClient,
+  previous: requirePrevious,
+  first: createRequire(new URL('../clients/first/package.json', import.meta.url)),
+  oldest: requireOldest,
+};
 
 /** Loads client `name` of `set` (got, an ES module, by import). */
 export function loadClient(set: ClientSet, name: string): Promise<unknown> {
@@ -35,10 +50,17 @@ export function installedVersion(set: ClientSet, name: string): string {
   return (JSON.parse(readFileSync(manifest, 'utf8')) as { version: string }).version;
 }
 
-/** The http2-wrapper that got of `set` itself resolves, for the Agent the got adapter creates. */
+/** The http2-wrapper that got of `set` itself resolves, for the Agent the got adapter creates (got 12–15). */
 export function http2WrapperOf(set: ClientSet): unknown {
   return createRequire(requireFrom[set].resolve('got'))('http2-wrapper');
 }
+
+/** The Node.js of each major the suite runs besides this one, as npm installed them (packages node22, node24, node26). */
+export const nodeBinaries = {
+  22: fileURLToPath(new URL('../../node_modules/node22/bin/node', import.meta.url)),
+  24: fileURLToPath(new URL('../../node_modules/node24/bin/node', import.meta.url)),
+  26: fileURLToPath(new URL('../../node_modules/node26/bin/node', import.meta.url)),
+};
 
 export function phase(run: ClientRun, name: PhaseResult['phase']): PhaseResult {
   const found = run.phases.find((candidate) => candidate.phase === name);

@@ -12,8 +12,13 @@ export interface ClientHelpers {
   grpcInterceptors?: unknown[];
   /** undici: `client.compose(...undiciInterceptors)` (undici ≥ 6.9, where `compose` exists). */
   undiciInterceptors?: unknown[];
-  /** http2-wrapper and got: every Agent the adapter creates is passed through this first. */
+  /** http2-wrapper and got 12–15: every Agent the adapter creates is passed through this first. */
   wrapHttp2WrapperAgent?: (agent: unknown) => unknown;
+  /**
+   * got 16, whose own HTTP/2 client calls `session.request()` in the caller's context: the
+   * node:http2 patch is its whole helper. Turns it on while the client is open; returns the undo.
+   */
+  patchHttp2?: () => () => void;
 }
 
 /** A sort of request a client makes, and the user-facing callbacks it must run (`name?`: only on some paths). */

@@ -121,7 +121,11 @@ export async function runStackDoctor(options: StackDoctorOptions): Promise<Stack
   const ok = clients.every((client) =>
     Object.values(client.modes).every(
       (entry) =>
-        entry.mode === 'native' || runClean(entry.run) || entry.skipKind === 'runtime' || entry.skipKind === 'helper',
+        entry.mode === 'native' ||
+        runClean(entry.run) ||
+        entry.skipKind === 'runtime' ||
+        entry.skipKind === 'helper' ||
+        entry.skipKind === 'unsupported',
     ),
   );
   const notes =
@@ -132,6 +136,17 @@ export async function runStackDoctor(options: StackDoctorOptions): Promise<Stack
         ]
       : [];
   return { runtime, from, modes, clients, notes, ok };
+}
+
+/** The line above the next step: the fix holds, holds for the supported clients only, or fails somewhere. */
+function verdict(report: StackReport): string {
+  if (!report.ok) return "✘ Some client loses a request's store with the fix: see the ✘ cells.";
+  const unsupported = report.clients.some((client) =>
+    Object.values(client.modes).some((entry) => entry.skipKind === 'unsupported'),
+  );
+  return unsupported
+    ? "Every supported client keeps its callbacks in their requests' stores with the fix; the notes name the others."
+    : "Every client keeps its callbacks in their requests' stores with the fix.";
 }
 
 /** `40/40` when every callback kept its store, else `✘ 5/40`; `–` without a run. */
@@ -181,7 +196,8 @@ export function formatStackReport(report: StackReport): string {
       const why = entry?.skipped ?? entry?.run?.error;
       if (why === undefined || said.has(why)) continue;
       said.add(why);
-      notes.push(`${client.package}${entry?.skipKind === 'runtime' ? '' : ` (${mode})`}: ${why}`);
+      const everyMode = entry?.skipKind === 'runtime' || entry?.skipKind === 'unsupported';
+      notes.push(`${client.package}${everyMode ? '' : ` (${mode})`}: ${why}`);
     }
   }
   const runtime = `${report.runtime.name} ${report.runtime.version}`;
@@ -201,9 +217,7 @@ export function formatStackReport(report: StackReport): string {
     '',
     ...notes,
     ...report.notes,
-    report.ok
-      ? "Every client keeps its callbacks in their requests' stores with the fix."
-      : "✘ Some client loses a request's store with the fix: see the ✘ cells.",
+    verdict(report),
     clientsNextStep(report),
   ].join('\n');
 }

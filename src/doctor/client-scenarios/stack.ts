@@ -4,7 +4,7 @@ import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { grpcInterceptor } from '../../grpc-js.js';
 import { scopeHttp2WrapperAgent } from '../../http2-wrapper.js';
-import { patchClients, patchHttp2, patchStatus, unpatchClients, unpatchHttp2 } from '../../index.js';
+import { patchClients, patchHttp2, patchStatus, supportedClients, unpatchClients, unpatchHttp2 } from '../../index.js';
 import { undiciInterceptor } from '../../undici.js';
 import { detectRuntime } from '../doctor.js';
 import { loopbackTls } from '../loopback-certificate.js';
@@ -51,15 +51,34 @@ export interface InstalledClient {
   entry: string;
 }
 
+interface Manifest {
+  name?: string;
+  version?: string;
+  engines?: { node?: string };
+}
+
 /** The package.json of the package that holds `file`: the nearest one above it with that name. */
-function versionOf(file: string, name: string): string | undefined {
+function manifestOf(file: string, name: string): Manifest | undefined {
   for (let dir = dirname(file); dir !== dirname(dir); dir = dirname(dir)) {
     const manifest = join(dir, 'package.json');
     if (!existsSync(manifest)) continue;
-    const parsed = JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string; version?: string };
-    if (parsed.name === name) return parsed.version;
+    const parsed = JSON.parse(readFileSync(manifest, 'utf8')) as Manifest;
+    if (parsed.name === name) return parsed;
   }
   return undefined;
+}
+
+const versionOf = (file: string, name: string) => manifestOf(file, name)?.version;
+
+/**
+ * Why a copy that failed to load cannot run on this Node at all: its package.json's `engines`
+ * asks for a newer one (undici 8 and got 16 need Node 22); undefined if it does not say so.
+ */
+function tooOldForIt(installed: InstalledClient): string | undefined {
+  const wanted = manifestOf(installed.entry, installed.package)?.engines?.node;
+  const minimum = /^>=\s*(\d+(?:\.\d+){0,2})$/.exec(wanted?.trim() ?? '')?.[1];
+  if (minimum === undefined || rank(process.versions.node) >= rank(minimum)) return undefined;
+  return `${installed.version} needs Node ${wanted} (its engines field); this is Node ${process.versions.node}`;
 }
 
 const isPath = (resolved: string) => resolved.startsWith('/') || /^[A-Za-z]:[\\/]/.test(resolved);
@@ -117,8 +136,12 @@ export async function loadClientAdapter(installed: InstalledClient): Promise<Cli
       return http2WrapperAdapter(require(installed.entry));
     case 'undici':
       return undiciAdapter(require(installed.entry));
-    case 'got':
-      return gotAdapter(await import(pathToFileURL(installed.entry).href), require(require.resolve('http2-wrapper')));
+    case 'got': {
+      // got 16 has an HTTP/2 client of its own; 12–15 go through http2-wrapper.
+      const ownClient = Number.parseInt(installed.version, 10) >= 16;
+      const http2wrapper = ownClient ? undefined : require(require.resolve('http2-wrapper'));
+      return gotAdapter(await import(pathToFileURL(installed.entry).href), http2wrapper);
+    }
   }
 }
 
@@ -127,6 +150,12 @@ export const explicitHelpers: ClientHelpers = {
   grpcInterceptors: [grpcInterceptor],
   undiciInterceptors: [undiciInterceptor],
   wrapHttp2WrapperAgent: (agent) => scopeHttp2WrapperAgent(agent as object),
+  patchHttp2: () => {
+    const turnedOn = patchHttp2();
+    return () => {
+      if (turnedOn) unpatchHttp2();
+    };
+  },
 };
 
 /** One installed client in one mode: its run, or why it has none. */
@@ -139,7 +168,7 @@ export interface StackEntry extends Omit<InstalledClient, 'entry'> {
    * Whether the missing run is expected (`runtime`: the runtime cannot run this client at all;
    * `helper`: the version has no extension point, register covers it) or a failure.
    */
-  skipKind?: 'runtime' | 'helper' | 'failure';
+  skipKind?: 'runtime' | 'helper' | 'unsupported' | 'failure';
 }
 
 export interface StackOptions {
@@ -188,14 +217,34 @@ export async function runClientStack(options: StackOptions): Promise<StackEntry[
   return entries;
 }
 
+/** `A.B.C` as one number that orders versions (each part below 10 000; a pre-release counts as its release). */
+const rank = (version: string) =>
+  version
+    .split(/[.+-]/)
+    .slice(0, 3)
+    .reduce((sum, part) => sum * 10_000 + Number(part), 0);
+
+/**
+ * Why the package leaves `installed` alone: outside the versions `supportedClients` declares for
+ * it (`>=A.B.C <X.Y.Z`), as register judges it; undefined inside them.
+ */
+export function unsupportedVersion(installed: Pick<InstalledClient, 'package' | 'version'>): string | undefined {
+  const versions = supportedClients.find((supported) => supported.name === installed.package)?.versions;
+  const [, low = '', high = ''] = /^>=(\S+) <(\S+)$/.exec(versions ?? '') ?? [];
+  const version = rank(installed.version);
+  if (versions === undefined || (version >= rank(low) && version < rank(high))) return undefined;
+  return `not supported yet (the package supports ${versions}), so it is left alone`;
+}
+
 /** Why Deno 2.9's node:http2 cannot run `installed` at all, natively or not; undefined if it can. */
 function denoCannotRun(installed: InstalledClient): string | undefined {
   switch (installed.client) {
     case 'http2-wrapper':
       return 'does not run on Deno 2.9: its sessions close without a SETTINGS frame (HTTP2WRAPPER_NOSETTINGS)';
     case 'got':
+      if (Number.parseInt(installed.version, 10) >= 16) return undefined;
       return (
-        "does not run on Deno 2.9: http2-wrapper's sessions close without a SETTINGS frame, " +
+        "does not run on Deno 2.9 before got 16: http2-wrapper's sessions close without a SETTINGS frame, " +
         "and a GOAWAY throws from Deno's http2 internals"
       );
     case 'undici':
@@ -219,15 +268,19 @@ async function runOne(installed: InstalledClient, options: StackOptions): Promis
         `\`${preloadedDoctorCommand(detectRuntime().name)} --clients --mode register\``,
     };
   }
-  const unsupported = (globalThis as { Deno?: unknown }).Deno !== undefined && denoCannotRun(installed);
-  if (unsupported) return { ...base, skipKind: 'runtime', skipped: unsupported };
+  const cannotRun = (globalThis as { Deno?: unknown }).Deno !== undefined && denoCannotRun(installed);
+  if (cannotRun) return { ...base, skipKind: 'runtime', skipped: cannotRun };
   let adapter: ClientAdapter;
   try {
     adapter = await loadClientAdapter(installed);
   } catch (error) {
+    const tooOld = tooOldForIt(installed);
+    if (tooOld !== undefined) return { ...base, skipKind: 'runtime', skipped: tooOld };
     return { ...base, skipKind: 'failure', skipped: `could not load it: ${(error as Error).message}` };
   }
   const explicit = options.mode === 'explicit';
+  const unsupported = options.mode !== 'native' && unsupportedVersion(installed);
+  if (unsupported) return { ...base, skipKind: 'unsupported', skipped: unsupported };
   if (explicit && adapter.helperHooks.length === 0) {
     return {
       ...base,

@@ -38,9 +38,15 @@ function recordingHandler(probe: RequestProbe, callbacks: readonly string[], set
   return handler;
 }
 
+/** An export of undici's module object (CommonJS exports, or an ES namespace's `default`). */
+const exported = (undici: unknown, name: string): unknown =>
+  (undici as Record<string, unknown> | undefined)?.[name] ??
+  (undici as { default?: Record<string, unknown> } | undefined)?.default?.[name];
+
 /**
- * undici `Client` with `allowH2: true` (tested 6.x and 7.30.2), given its module object:
- * `dispatch()` of `GET /hello` with a legacy handler and, on undici 7, a controller handler.
+ * undici `Client` with `allowH2: true` (tested 6.0.0, 7.30 and 8.0–8.14), given its module object:
+ * `dispatch()` of `GET /hello` with a legacy handler (undici 6 and 7) and a controller handler
+ * (undici 7 and 8).
  *
  * @example
  * ```ts
@@ -58,16 +64,16 @@ export function undiciAdapter(undici: unknown): ClientAdapter {
     );
   }
   // The controller handler API (onRequestStart, …) and cacheStores both arrived in undici 7.0.0;
-  // no 6.x exports cacheStores (checked up to 6.29.1).
-  const controllerApi =
-    (undici as { cacheStores?: unknown }).cacheStores !== undefined ||
-    (undici as { default?: { cacheStores?: unknown } }).default?.cacheStores !== undefined;
+  // no 6.x exports cacheStores (checked up to 6.29.1). undici 8.0.0 stopped calling a legacy
+  // handler's callbacks, and exports Dispatcher1Wrapper for code that still has one.
+  const controllerApi = exported(undici, 'cacheStores') !== undefined;
+  const legacyApi = exported(undici, 'Dispatcher1Wrapper') === undefined;
   const composes = typeof (Client.prototype as UndiciClient).compose === 'function';
   return {
     client: 'undici',
     h2c: false,
     kinds: [
-      { name: 'legacy', callbacks: legacyCallbacks },
+      ...(legacyApi ? [{ name: 'legacy', callbacks: legacyCallbacks }] : []),
       ...(controllerApi ? [{ name: 'controller', callbacks: controllerCallbacks }] : []),
     ],
     phases: ['cold', 'warm', 'after GOAWAY'],
