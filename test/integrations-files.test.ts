@@ -18,7 +18,7 @@ const requireFrom: Partial<Record<ClientSet, NodeJS.Require>> = {
   previous: requirePrevious,
   oldest: requireOldest,
 };
-type Holder = Record<string, unknown>;
+type Holder = Record<PropertyKey, unknown>;
 
 /** The package folder of `name` in `set` (loaded whole first, as an app's import would), and a require for its files. */
 function library(set: ClientSet, name: string) {

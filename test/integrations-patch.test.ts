@@ -52,7 +52,7 @@ async function resourcesCreatedBy(type: string, fn: () => Promise<unknown>): Pro
 }
 
 /** One undici dispatch of /trailers inside the store `id`; resolves with the stores its handler saw. */
-function dispatchIn(dispatcher: { dispatch: typeof nativeDispatch }, id: string) {
+function dispatchIn(dispatcher: Pick<InstanceType<typeof undici.Client>, 'dispatch'>, id: string) {
   return als.run(
     id,
     () =>
@@ -82,7 +82,7 @@ const h2Client = () =>
   new undici.Client(server.origin, { allowH2: true, connect: { ca: tls.client.ca, servername: 'localhost' } });
 
 /** Three dispatches at once on a cold client, each in its own store: how many saw only theirs. */
-async function coldUndici(client: { dispatch: typeof nativeDispatch }) {
+async function coldUndici(client: Pick<InstanceType<typeof undici.Client>, 'dispatch'>) {
   const ids = ['a', 'b', 'c'];
   const seen = await Promise.all(ids.map((id) => dispatchIn(client, id)));
   return seen.filter((stores, i) => stores.length > 0 && stores.every((store) => store === ids[i])).length;
