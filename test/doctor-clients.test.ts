@@ -40,7 +40,9 @@ describe('runClientStack modes that need no child process', () => {
     expect(entry).toMatchObject({
       client: 'undici',
       skipKind: 'failure',
-      skipped: 'register is not active in this process (start it with the register preload)',
+      skipped:
+        'register is not active in this process: start the doctor with the preload, `NODE_OPTIONS="--import ' +
+        'http2-async-context/register" npx http2-async-context doctor --clients --mode register`',
     });
     expect(entry!.run).toBeUndefined();
   });
@@ -73,7 +75,7 @@ describe('doctor --clients', () => {
     const { code, stdout } = await runCli(['doctor', '--clients', '--only', 'grpc-js', '--from', clientDirs.oldest]);
     expect(code).toBe(0);
     expect(stdout).toMatch(
-      /^HTTP\/2 clients installed in .*test\/clients\/oldest, on node \S+: callbacks in their request's store, of all\n/,
+      /^HTTP\/2 clients installed in .*test\/clients\/oldest, on node \S+\. Each cell: the callback runs in their own request's store \/ all callback runs\.\n/,
     );
     expect(stdout).toMatch(
       /\nclient +phase +native +register +explicit\n@grpc\/grpc-js 1\.8\.22 +cold +✘ \d+\/136 +136\/136 +136\/136\n/,

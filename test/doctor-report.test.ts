@@ -316,6 +316,17 @@ describe('the next step after doctor --clients', () => {
     );
   });
 
+  it("on Bun, says the undici helper goes on npm's undici, imported by its file", () => {
+    const undici = client('undici', 'undici', { native: entry('native', 4), explicit: entry('explicit', 8) });
+    const report = { ...stack([undici]), runtime: { name: 'bun', version: '1.4.5' } } as StackReport;
+    expect(clientsNextStep(report)).toBe(
+      'Next: undici loses request stores natively: start your app with ' +
+        '`bun --preload http2-async-context/register app.js`; without the preload, for undici use ' +
+        "`undiciInterceptor` or `composeInScope` from http2-async-context/undici on npm's undici, imported as " +
+        "'undici/index.js'.",
+    );
+  });
+
   it('points at a project when none is installed, and asks for a report when the package fails', () => {
     expect(clientsNextStep(stack([]))).toBe(
       "Next: run it in your project's directory, or point it there: " +

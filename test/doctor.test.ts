@@ -182,8 +182,9 @@ describe('the CLI', () => {
     [['doctor', '--clients', '--from'], '--from needs a directory'],
     [['doctor', '--clients', '--from', '/nonexistent'], '--from: no such directory: /nonexistent'],
     [['doctor', '--clients', '--from', 'package.json'], '--from: not a directory: package.json'],
-    [['doctor', '--only', 'undici'], '--from, --only and --mode go with --clients'],
     [['doctor', '--clients', '--origin', 'http://127.0.0.1:1'], '--origin does not go with --clients'],
+    [['doctor', '--origin', 'http://127.0.0.1:1', '--only', 'undici'], '--origin does not go with --only'],
+    [['doctor', '--mode=native', '--origin', 'http://127.0.0.1:1'], '--origin does not go with --mode'],
   ])('%j prints why in one line and a hint on stderr, and exits 2', async (args, why) => {
     const { code, stdout, stderr } = await runCli(args);
     expect([code, stdout, stderr]).toEqual([2, '', `http2-async-context: ${why}\n${hint}`]);
@@ -208,6 +209,26 @@ describe('the CLI', () => {
     expect([code, stderr]).toEqual([0, '']);
     const { entries } = JSON.parse(stdout) as { entries: Array<{ client: string; mode: string }> };
     expect(entries.map((entry) => entry.client)).toEqual(clients);
+  });
+
+  it('--only alone measures the clients, as the README lists it: --only grpc-js --mode native', async () => {
+    const { code, stdout, stderr } = await runCli(['doctor', '--only', 'grpc-js', '--mode', 'native', '--json']);
+    expect([code, stderr]).toEqual([0, '']);
+    const { entries } = JSON.parse(stdout) as { entries: Array<{ client: string; mode: string; run?: object }> };
+    expect(entries.map(({ client, mode, run }) => [client, mode, run !== undefined])).toEqual([
+      ['grpc-js', 'native', true],
+    ]);
+  });
+
+  it('--from alone measures the clients of that directory', async () => {
+    const empty = mkdtempSync(join(tmpdir(), 'doctor-empty-'));
+    try {
+      const { code, stdout, stderr } = await runCli(['doctor', '--from', empty]);
+      expect([code, stderr]).toEqual([0, '']);
+      expect(stdout).toMatch(/^No HTTP\/2 client this package integrates with .* resolves from .*doctor-empty-/);
+    } finally {
+      rmSync(empty, { recursive: true });
+    }
   });
 
   it.each([[['--help']], [['doctor', '--help']]])('%j prints the usage on stdout and exits 0', async (args) => {

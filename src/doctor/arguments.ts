@@ -20,7 +20,8 @@ doctor --clients runs the HTTP/2 clients your project has installed (@grpc/grpc-
 got, undici) against a loopback server (h2c for grpc-js, else TLS with a certificate made for this
 run only): cold, warm, after a GOAWAY and, for grpc-js, across a server restart; natively, with
 the register preload (in a child process) and with the explicit helpers. --mode late calls
-patchClients() after the clients loaded.
+patchClients() after the clients loaded. --from, --only and --mode measure the clients too:
+they imply --clients.
 
 Options:
   --json            print the report as JSON instead of a table
@@ -157,10 +158,20 @@ export function parseArguments(args: readonly string[]): DoctorArguments | 'help
     } else if (flag.startsWith('-')) return { error: `unknown option: ${flag}${suggestion(flag, flags)}` };
     else return { error: `unexpected argument: ${flag}` };
   }
-  const clientFlag = parsed.from ?? parsed.only ?? parsed.mode;
-  if (!parsed.clients && clientFlag !== undefined) return { error: '--from, --only and --mode go with --clients' };
-  if (parsed.clients && parsed.origin !== undefined) return { error: '--origin does not go with --clients' };
+  const clientsFlag = clientsFlagOf(parsed);
+  if (clientsFlag !== undefined && parsed.origin !== undefined)
+    return { error: `--origin does not go with ${clientsFlag}` };
+  // `doctor --only grpc-js` asks for the clients: each of these flags means nothing else.
+  parsed.clients = clientsFlag !== undefined;
   return parsed;
+}
+
+/** A flag given that measures the clients (`--clients`, or one that implies it), if any. */
+function clientsFlagOf(parsed: DoctorArguments): string | undefined {
+  if (parsed.clients) return '--clients';
+  if (parsed.from !== undefined) return '--from';
+  if (parsed.only !== undefined) return '--only';
+  return parsed.mode === undefined ? undefined : '--mode';
 }
 
 /** `--only=undici` as `['--only', 'undici']`, for the flags that take a value. */

@@ -51,9 +51,32 @@ async function clientsDoctor(parsed: DoctorArguments): Promise<number> {
   return report.ok ? 0 : 1;
 }
 
-/** Writes `text` and resolves once the runtime has taken it, so that exiting cannot cut it short. */
+/** A reader that went away before the end (`doctor --json | head -c 20`). */
+function closedPipe(error: unknown): boolean {
+  return (error as NodeJS.ErrnoException | null)?.code === 'EPIPE';
+}
+
+/**
+ * Writes `text` and resolves once the runtime has taken it, so that exiting cannot cut it short.
+ * A closed pipe ends the output quietly, as other command-line tools do: Node reports it in the
+ * write's callback and as the stream's `error` event (a listener below keeps that from throwing),
+ * Deno 2.9 throws it from `write()`. Any other error surfaces as it would without this.
+ */
 function write(stream: NodeJS.WriteStream, text: string): Promise<void> {
-  return new Promise((resolve) => stream.write(text, () => resolve()));
+  return new Promise((resolve) => {
+    try {
+      stream.write(text, () => resolve());
+    } catch (error) {
+      if (!closedPipe(error)) throw error;
+      resolve();
+    }
+  });
+}
+
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error) => {
+    if (!closedPipe(error)) throw error;
+  });
 }
 
 async function main(args: readonly string[]): Promise<number> {

@@ -24,6 +24,21 @@ export function doctorCommand(runtime: RuntimeInfo['name']): string {
   return 'npx http2-async-context doctor';
 }
 
+/**
+ * How to start the doctor with the register preload on `runtime`, which `--mode register` needs.
+ * npx starts a process of its own, so on Node the preload goes in through NODE_OPTIONS; Bun's and
+ * Deno's preload flags go before the script, so there the doctor is the project's installed copy.
+ */
+export function preloadedDoctorCommand(runtime: RuntimeInfo['name']): string {
+  if (runtime === 'bun')
+    return 'bun --preload http2-async-context/register node_modules/.bin/http2-async-context doctor';
+  if (runtime === 'deno') {
+    const dist = './node_modules/http2-async-context/dist/esm';
+    return `deno run -A --preload ${dist}/register.js ${dist}/doctor/cli.js doctor`;
+  }
+  return 'NODE_OPTIONS="--import http2-async-context/register" npx http2-async-context doctor';
+}
+
 /** `doctor`: report a failure with the package; else start with the preload, then check the clients. */
 export function doctorNextStep(report: DoctorReport): string {
   const doctor = doctorCommand(report.runtime.name);
@@ -79,12 +94,17 @@ export function clientsNextStep(report: StackReport): string {
   const helped = losing.map((client) =>
     client.modes.explicit?.skipKind === 'helper'
       ? `${client.package} ${client.version} has no extension point for a helper`
-      : `for ${client.package} use ${helpers[client.client]}`,
+      : `for ${client.package} use ${helpers[client.client]}${helperNote(client.client, report.runtime.name)}`,
   );
   return (
     `Next: ${names(losing)} ${losing.length === 1 ? 'loses' : 'lose'} request stores natively: ` +
     `${preloadAdvice(report.runtime.name)}; without the preload, ${helped.join('; ')}.`
   );
+}
+
+/** What else the helper needs on `runtime`: on Bun, bare `undici` is Bun's own built-in, not npm's. */
+function helperNote(client: ClientName, runtime: RuntimeInfo['name']): string {
+  return client === 'undici' && runtime === 'bun' ? " on npm's undici, imported as 'undici/index.js'" : '';
 }
 
 function names(clients: StackReport['clients']): string {

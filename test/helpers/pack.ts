@@ -1,7 +1,7 @@
 // Vitest globalSetup: packs the package once per run, before any test file starts, for the tests
 // of the published package (test/package*.test.ts, test/readme.test.ts). With --ignore-scripts:
-// npm pack would run `prepare`, which rebuilds dist/ under the tests that are loading it; the
-// test scripts build it once, first, as `prepublishOnly` does before a publish.
+// npm pack would run `prepack`, which rebuilds dist/ under the tests that are loading it; the
+// test scripts build it once, first, as `prepack` does before a pack or a publish.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

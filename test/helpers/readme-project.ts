@@ -1,12 +1,10 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import http2 from 'node:http2';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
-const fixture = (name: string) => join(root, 'test/fixtures', name);
 
 /** A fenced code block of the README: its language, its text, and the file it names on its first line. */
 export interface CodeBlock {
@@ -18,108 +16,78 @@ export interface CodeBlock {
 export function readmeBlocks(): CodeBlock[] {
   const readme = readFileSync(join(root, 'README.md'), 'utf8');
   return [...readme.matchAll(/^```(\w*)\n([\s\S]*?)^```$/gm)].map(([, lang = '', text = '']) => {
-    const named = /^\/\/ ([\w.-]+\.(?:mjs|js|ts))\n/.exec(text);
+    const named = /^\/\/ ([\w.-]+\.(?:mjs|js|mts|ts))\n/.exec(text);
     return { lang, text, ...(named && { file: named[1] }) };
   });
 }
 
+/** A runtime the README names, as the suite has it: npm installs Node 22, 24 and 26, Bun and Deno. */
+export interface Runtime {
+  name: string;
+  bin: string;
+}
+
+/** Node.js: the one running the suite, then Node 22, 24 and 26 from node_modules. */
+export function nodeRuntimes(): Array<Runtime & { major: number }> {
+  const others = ['node22', 'node24', 'node26']
+    .map((name) => join(root, 'node_modules', name, 'bin/node'))
+    .filter((bin) => existsSync(bin))
+    .map((bin) => ({ bin, version: execFileSync(bin, ['--version'], { encoding: 'utf8' }).trim().slice(1) }));
+  const all = [{ bin: process.execPath, version: process.versions.node }, ...others];
+  return all
+    .filter((runtime, i) => all.findIndex((other) => other.version === runtime.version) === i)
+    .map(({ bin, version }) => ({ name: `node ${version}`, bin, major: Number(version.split('.')[0]) }));
+}
+
+export const bun: Runtime = { name: 'bun', bin: join(root, 'node_modules/.bin/bun') };
+export const deno: Runtime = { name: 'deno', bin: join(root, 'node_modules/.bin/deno') };
+
 /**
- * A fresh project, as a user's: the packed tarball installed with npm (offline; the package has no
- * dependencies), the client libraries and tracer the snippets import linked from this repository's
- * node_modules, and `type: module`. The tarball stands in for `npm install http2-async-context`,
- * which cannot reach a package that is not published yet.
+ * What the packages the README has a user install come from here: this repository's own copies.
+ * dd-trace 6 needs Node 22; on Node 20 a user has dd-trace 5, which the repository has as dd-trace5.
+ */
+const linkedPackages: Record<string, string> = {
+  '@grpc/grpc-js': '@grpc/grpc-js',
+  got: 'got',
+  'http2-wrapper': 'http2-wrapper',
+  undici: 'undici',
+  'dd-trace': Number(process.versions.node.split('.')[0]) >= 22 ? 'dd-trace' : 'dd-trace5',
+  '@types/node': '@types/node',
+  tsx: 'tsx',
+};
+
+/** Links `name` from this repository's node_modules into `dir`'s, with its bins, as npm would install it. */
+function linkPackage(dir: string, name: string, from: string): void {
+  const target = join(root, 'node_modules', from);
+  mkdirSync(dirname(join(dir, 'node_modules', name)), { recursive: true });
+  symlinkSync(target, join(dir, 'node_modules', name), 'dir');
+  const { bin } = JSON.parse(readFileSync(join(target, 'package.json'), 'utf8')) as {
+    bin?: string | Record<string, string>;
+  };
+  const bins = typeof bin === 'string' ? { [name.split('/').pop()!]: bin } : (bin ?? {});
+  mkdirSync(join(dir, 'node_modules/.bin'), { recursive: true });
+  for (const [command, file] of Object.entries(bins))
+    symlinkSync(join(target, file), join(dir, 'node_modules/.bin', command));
+}
+
+/**
+ * A fresh project, as a user makes one: `npm init -y` (a CommonJS package, as npm 11 writes it),
+ * then the packed tarball installed with npm (offline; the package has no dependencies), and the
+ * client libraries, tracer and tools the README has a user install, linked from this repository.
+ * The tarball stands in for `npm install http2-async-context`, which cannot reach a package that
+ * is not published yet.
  */
 export function makeProject(tarball: string): string {
   const dir = mkdtempSync(join(tmpdir(), 'h2ac-readme-'));
-  writeFileSync(join(dir, 'package.json'), '{ "name": "readme-app", "private": true, "type": "module" }\n');
+  execFileSync('npm', ['init', '-y'], { cwd: dir, stdio: 'pipe' });
   execFileSync('npm', ['install', '--offline', '--no-audit', '--no-fund', tarball], { cwd: dir, stdio: 'pipe' });
-  // dd-trace 6 needs Node 22; on Node 20 a user has dd-trace 5, which the repository has as dd-trace5.
-  const ddTrace = Number(process.versions.node.split('.')[0]) >= 22 ? 'dd-trace' : 'dd-trace5';
-  const linked: Record<string, string> = {
-    '@grpc/grpc-js': '@grpc/grpc-js',
-    got: 'got',
-    'http2-wrapper': 'http2-wrapper',
-    undici: 'undici',
-    'dd-trace': ddTrace,
-    '@types/node': '@types/node',
-  };
-  for (const [name, from] of Object.entries(linked)) {
-    mkdirSync(dirname(join(dir, 'node_modules', name)), { recursive: true });
-    symlinkSync(join(root, 'node_modules', from), join(dir, 'node_modules', name), 'dir');
-  }
+  for (const [name, from] of Object.entries(linkedPackages)) linkPackage(dir, name, from);
   return dir;
 }
 
+/** The packages `makeProject` provides besides the tarball. */
+export const providedPackages = Object.keys(linkedPackages);
+
 export function removeProject(dir: string): void {
   rmSync(dir, { recursive: true, force: true });
-}
-
-/** Trusts the test certificate where the snippets use TLS (Node); no update check for Deno. */
-export const snippetEnvironment = {
-  NODE_EXTRA_CA_CERTS: fixture('cert.pem'),
-  DENO_NO_UPDATE_CHECK: '1',
-};
-
-const bytes = (text: string) => Buffer.from(text);
-
-/** One gRPC message: the uncompressed flag, the length, the bytes. */
-function grpcFrame(payload: Buffer): Buffer {
-  const header = Buffer.alloc(5);
-  header.writeUInt32BE(payload.length, 1);
-  return Buffer.concat([header, payload]);
-}
-
-/** Any path: 200, `hello`, and a trailer, so that `end` follows trailers as it does for gRPC. */
-function answerHttps(stream: http2.ServerHttp2Stream): void {
-  stream.respond({ ':status': 200, 'content-type': 'text/plain' }, { waitForTrailers: true });
-  stream.on('wantTrailers', () => stream.sendTrailers({ 'x-done': '1' }));
-  stream.end(bytes('hello'));
-}
-
-/** Any gRPC method: echoes the request message, then status OK. */
-function answerGrpc(stream: http2.ServerHttp2Stream): void {
-  const chunks: Buffer[] = [];
-  stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-  stream.on('end', () => {
-    stream.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
-    stream.on('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0' }));
-    stream.end(grpcFrame(Buffer.concat(chunks).subarray(5)));
-  });
-}
-
-type Server = http2.Http2Server | http2.Http2SecureServer;
-
-/**
- * The servers the snippets talk to, on the addresses they name: https://localhost:8443 (TLS,
- * the test certificate), http://localhost:8080 (h2c) and localhost:50051 (gRPC over h2c), on
- * 127.0.0.1 and, where the machine has it, ::1, since `localhost` may resolve to either.
- */
-export async function startSnippetServers(): Promise<() => Promise<void>> {
-  const tls = { key: readFileSync(fixture('key.pem')), cert: readFileSync(fixture('cert.pem')) };
-  const servers: Server[] = [];
-  const sessions = new Set<http2.ServerHttp2Session>();
-  for (const host of ['127.0.0.1', '::1']) {
-    for (const [port, server, answer] of [
-      [8443, http2.createSecureServer(tls), answerHttps],
-      [8080, http2.createServer(), answerHttps],
-      [50051, http2.createServer(), answerGrpc],
-    ] as const) {
-      server.on('stream', answer);
-      server.on('session', (session) => {
-        sessions.add(session);
-        session.on('close', () => sessions.delete(session));
-      });
-      const listening = await new Promise<boolean>((resolve, reject) => {
-        server.once('error', (error: NodeJS.ErrnoException) =>
-          host === '::1' && error.code === 'EADDRNOTAVAIL' ? resolve(false) : reject(error),
-        );
-        server.listen(port, host, () => resolve(true));
-      });
-      if (listening) servers.push(server);
-    }
-  }
-  return async () => {
-    for (const session of sessions) session.destroy();
-    await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
-  };
 }

@@ -176,7 +176,7 @@ export function clientsLegend(modes: readonly ClientMode[]): string[] {
 
 /**
  * The report as one table: a row per client and phase, a column per mode, each cell the callback
- * runs that saw their own request's store, of all; then why any mode has no run.
+ * runs that saw their own request's store out of all callback runs; then why any mode has no run.
  */
 export function formatStackReport(report: StackReport): string {
   const lines: TableLine[] = [];
@@ -209,7 +209,8 @@ export function formatStackReport(report: StackReport): string {
     ].join('\n');
   }
   return [
-    `HTTP/2 clients installed in ${report.from}, on ${runtime}: callbacks in their request's store, of all`,
+    `HTTP/2 clients installed in ${report.from}, on ${runtime}. ` +
+      "Each cell: the callback runs in their own request's store / all callback runs.",
     formatTable(['client', 'phase', ...report.modes], lines),
     '',
     ...clientsLegend(report.modes),

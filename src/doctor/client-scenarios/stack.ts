@@ -6,7 +6,9 @@ import { grpcInterceptor } from '../../grpc-js.js';
 import { scopeHttp2WrapperAgent } from '../../http2-wrapper.js';
 import { patchClients, patchHttp2, patchStatus, supportedClients, unpatchClients, unpatchHttp2 } from '../../index.js';
 import { undiciInterceptor } from '../../undici.js';
+import { detectRuntime } from '../doctor.js';
 import { loopbackTls } from '../loopback-certificate.js';
+import { preloadedDoctorCommand } from '../next-step.js';
 import type { ClientAdapter, ClientHelpers, ClientPhase } from './adapter.js';
 import { gotAdapter } from './got-adapter.js';
 import { grpcJsAdapter } from './grpc-js-adapter.js';
@@ -261,7 +263,9 @@ async function runOne(installed: InstalledClient, options: StackOptions): Promis
     return {
       ...base,
       skipKind: 'failure',
-      skipped: 'register is not active in this process (start it with the register preload)',
+      skipped:
+        'register is not active in this process: start the doctor with the preload, ' +
+        `\`${preloadedDoctorCommand(detectRuntime().name)} --clients --mode register\``,
     };
   }
   const cannotRun = (globalThis as { Deno?: unknown }).Deno !== undefined && denoCannotRun(installed);
