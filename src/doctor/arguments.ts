@@ -1,13 +1,8 @@
 // The command line of the `http2-async-context` bin: its usage text, and the parse that turns
 // argv into what to run or into one line saying why not.
 import { type Stats, statSync } from 'node:fs';
-import {
-  type ClientMode,
-  type ClientName,
-  clientNamed,
-  clientNames,
-  clientPackages,
-} from './client-scenarios/stack.js';
+import { type ClientName, clientNamed, clientNames, clientPackages } from './client-scenarios/installed-clients.js';
+import type { ClientMode } from './client-scenarios/stack.js';
 
 export const usage = `Usage: http2-async-context doctor [--json] [--origin <url>]
        http2-async-context doctor --clients [--from <dir>] [--only <names>] [--mode <mode>] [--json]

@@ -19,18 +19,17 @@ export { gotAdapter } from './client-scenarios/got-adapter.js';
 export { grpcJsAdapter } from './client-scenarios/grpc-js-adapter.js';
 export { grpcService } from './client-scenarios/grpc-routes.js';
 export { http2WrapperAdapter } from './client-scenarios/http2-wrapper-adapter.js';
-export type { ClientRun, ClientRunOptions, PhaseResult } from './client-scenarios/run-clients.js';
-export { runClientScenarios } from './client-scenarios/run-clients.js';
-export type { ClientMode, ClientName, InstalledClient, StackEntry, StackOptions } from './client-scenarios/stack.js';
+export type { ClientName, InstalledClient } from './client-scenarios/installed-clients.js';
 export {
   clientNamed,
   clientNames,
   clientPackages,
-  explicitHelpers,
   findInstalledClients,
-  loadClientAdapter,
-  runClientStack,
-} from './client-scenarios/stack.js';
+} from './client-scenarios/installed-clients.js';
+export type { ClientRun, ClientRunOptions, PhaseResult } from './client-scenarios/run-clients.js';
+export { runClientScenarios } from './client-scenarios/run-clients.js';
+export type { ClientMode, StackEntry, StackOptions } from './client-scenarios/stack.js';
+export { explicitHelpers, loadClientAdapter, runClientStack } from './client-scenarios/stack.js';
 export type { StackClientReport, StackDoctorOptions, StackReport } from './client-scenarios/stack-doctor.js';
 export {
   clientsLegend,

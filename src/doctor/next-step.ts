@@ -1,6 +1,6 @@
 // The last line of the doctor's human output: what to do next, from what it measured.
 
-import type { ClientName } from './client-scenarios/stack.js';
+import type { ClientName } from './client-scenarios/installed-clients.js';
 import type { StackReport } from './client-scenarios/stack-doctor.js';
 import type { DoctorReport, RuntimeInfo } from './doctor.js';
 

@@ -4,14 +4,9 @@ import { pathToFileURL } from 'node:url';
 import { detectRuntime, type RuntimeInfo } from '../doctor.js';
 import { clientsNextStep } from '../next-step.js';
 import { formatTable, type TableLine } from '../table.js';
+import { findInstalledClients, type InstalledClient } from './installed-clients.js';
 import type { ClientRun } from './run-clients.js';
-import {
-  type ClientMode,
-  findInstalledClients,
-  type InstalledClient,
-  runClientStack,
-  type StackEntry,
-} from './stack.js';
+import { type ClientMode, runClientStack, type StackEntry } from './stack.js';
 
 export interface StackDoctorOptions {
   /** The project whose clients are measured. Default: the current directory. */
