@@ -1,0 +1,94 @@
+// The `./esbuild` entry: a bundler plugin that keeps the supported client libraries recognisable
+// in a bundle, so that `register`, preloaded when the bundle runs, patches them as unbundled.
+import { readFile } from 'node:fs/promises';
+import { relative } from 'node:path';
+import { integrations, packageFileOf } from './integrations/registry.js';
+import { kBundled } from './symbols.js';
+
+/** What the plugin reads of the build it joins: esbuild's `PluginBuild`, or Bun.build's. */
+export interface Http2AsyncContextBuild {
+  readonly initialOptions?: { readonly absWorkingDir?: string | undefined } | undefined;
+  onLoad(
+    options: { filter: RegExp },
+    callback: (args: { path: string }) => Promise<{ contents: string; loader: 'js' } | undefined>,
+  ): unknown;
+}
+
+/** An esbuild plugin (`plugins: [http2AsyncContext()]`); Bun.build takes it as well. */
+export interface Http2AsyncContextPlugin {
+  readonly name: 'http2-async-context';
+  setup(build: Http2AsyncContextBuild): void;
+}
+
+/** `name` as a pattern (esbuild's filters are Go regular expressions), a scope's `/` matching `\\` too. */
+const namePattern = (name: string) => name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replaceAll('/', '[\\\\/]');
+
+/** Any `.js` or `.cjs` file below `node_modules/<library>/`, a supported library's. */
+const libraryFiles = new RegExp(
+  `[\\\\/]node_modules[\\\\/](?:${integrations.map(({ name }) => namePattern(name)).join('|')})[\\\\/].*\\.c?js$`,
+);
+
+interface Manifest {
+  name?: unknown;
+  version?: unknown;
+  type?: unknown;
+}
+
+async function readManifest(folder: string): Promise<Manifest | undefined> {
+  try {
+    return JSON.parse(await readFile(`${folder}/package.json`, 'utf8')) as Manifest;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The call appended to a library file: it runs last in the file's CommonJS wrapper, with what the
+ * file exported, as `Module._load` would hand it on unbundled. `module` is the bundler's wrapper
+ * parameter (renamed with it when minified); without `register`, the call does nothing.
+ */
+function announcement(stated: { name: string; version: string; folder: string; file: string }): string {
+  const key = JSON.stringify(Symbol.keyFor(kBundled));
+  return `\n;globalThis[Symbol.for(${key})]?.(module.exports, ${JSON.stringify(stated)});\n`;
+}
+
+/**
+ * The plugin: each CommonJS file of @grpc/grpc-js, http2-wrapper and undici in the bundle calls,
+ * as it runs, the function `register` installs, with its exports and the copy it came from (the
+ * package name and version read from its package.json when the bundle is built). `register` then
+ * checks the version and patches the file as it patches it unbundled. got is an ES module; it goes
+ * through http2-wrapper (got 12–15) or `node:http2` itself (got 16).
+ *
+ * @example
+ * ```js
+ * import * as esbuild from 'esbuild';
+ * import { http2AsyncContext } from 'http2-async-context/esbuild';
+ * await esbuild.build({ entryPoints: ['app.mjs'], bundle: true, platform: 'node', outfile: 'dist/app.mjs',
+ *   format: 'esm', plugins: [http2AsyncContext()] });
+ * // node --import http2-async-context/register dist/app.mjs
+ * ```
+ */
+export function http2AsyncContext(): Http2AsyncContextPlugin {
+  return {
+    name: 'http2-async-context',
+    setup(build) {
+      const root = build.initialOptions?.absWorkingDir ?? process.cwd();
+      const manifests = new Map<string, Promise<Manifest | undefined>>();
+      build.onLoad({ filter: libraryFiles }, async ({ path }) => {
+        const found = packageFileOf(path);
+        if (found === undefined) return undefined;
+        let manifest = manifests.get(found.folder);
+        if (manifest === undefined) manifests.set(found.folder, (manifest = readManifest(found.folder)));
+        const { name, version, type } = (await manifest) ?? {};
+        // Another package in that folder (an alias), an unreadable version, or ES modules: left as they are.
+        if (name !== found.integration.name || typeof version !== 'string') return undefined;
+        if (type === 'module' && path.endsWith('.js')) return undefined;
+        const folder = relative(root, found.folder).replaceAll('\\', '/');
+        const contents = await readFile(path, 'utf8');
+        return { contents: contents + announcement({ name, version, folder, file: found.file }), loader: 'js' };
+      });
+    },
+  };
+}
+
+export default http2AsyncContext;
