@@ -5,16 +5,16 @@ import { relative } from 'node:path';
 import { integrations, packageFileOf } from './integrations/registry.js';
 import { kBundled } from './symbols.js';
 
-/** What the plugin reads of the build it joins: esbuild's `PluginBuild`, or Bun.build's. */
+/** What the plugin reads of the build it joins: esbuild's `PluginBuild`. */
 export interface Http2AsyncContextBuild {
-  readonly initialOptions?: { readonly absWorkingDir?: string | undefined } | undefined;
+  readonly initialOptions: { readonly absWorkingDir?: string | undefined };
   onLoad(
     options: { filter: RegExp },
     callback: (args: { path: string }) => Promise<{ contents: string; loader: 'js' } | undefined>,
   ): unknown;
 }
 
-/** An esbuild plugin (`plugins: [http2AsyncContext()]`); Bun.build takes it as well. */
+/** An esbuild plugin: `plugins: [http2AsyncContext()]`. */
 export interface Http2AsyncContextPlugin {
   readonly name: 'http2-async-context';
   setup(build: Http2AsyncContextBuild): void;
@@ -72,7 +72,15 @@ export function http2AsyncContext(): Http2AsyncContextPlugin {
   return {
     name: 'http2-async-context',
     setup(build) {
-      const root = build.initialOptions?.absWorkingDir ?? process.cwd();
+      // Bun.build (1.4.5; its builder alone has `config`) turns some CommonJS files into ES modules
+      // and renames `module.exports` in what the plugin appends to a namespace it never declares
+      // (undici's index.js): the bundle would throw, so the plugin refuses it rather than half-work.
+      if ('config' in build)
+        throw new Error(
+          'http2-async-context/esbuild serves esbuild only: with another bundler (Bun.build among them), ' +
+            'mark @grpc/grpc-js, http2-wrapper and undici external.',
+        );
+      const root = build.initialOptions.absWorkingDir ?? process.cwd();
       const manifests = new Map<string, Promise<Manifest | undefined>>();
       build.onLoad({ filter: libraryFiles }, async ({ path }) => {
         const found = packageFileOf(path);
