@@ -83,6 +83,17 @@ describe.each(nodes)('an esbuild bundle under register ($name)', ({ bin, set }) 
     if (set === 'previous') for (const phase of phases) expectLoss(run, 'got', phase);
   }, 60_000);
 
+  it('NODE_DEBUG says each bundled copy was patched by its main entry too, as unbundled, and none left alone', async () => {
+    const app = await bundleApp(outdir, { format: 'esm', minify: true, plugin: true, set });
+    const run = await runBundle(bin, app, [], { ...process.env, NODE_DEBUG: 'http2-async-context' });
+    expectEveryCallbackInItsStore(run);
+    const said = run.stderr.split('\n').filter((line) => /patched|left alone/.test(line));
+    expect(said.map((line) => line.replace(/^.*?(patched|left alone)/, '$1'))).toEqual(
+      bundledCopies(set).map((copy) => `patched ${copy.replace(/ (\S+)$/, ' at $1')}`),
+    );
+    // grpc-js's main entry finds its interceptors file, undici's its UnwrapHandler, among the bundled files.
+  }, 60_000);
+
   it('unpatchClients() reaches the bundled copies: fresh clients lose the store again', async () => {
     const app = await bundleApp(outdir, { format: 'cjs', minify: true, plugin: true, set });
     const run = await runBundle(bin, app, ['--unpatch']);

@@ -69,13 +69,23 @@ export interface BundledRun {
 }
 
 /** Runs a bundle with `node`, register preloaded, and parses the JSON line it prints; with its stderr. */
-export function runBundle(node: string, file: string, args: string[] = []): Promise<BundledRun & { stderr: string }> {
+export function runBundle(
+  node: string,
+  file: string,
+  args: string[] = [],
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<BundledRun & { stderr: string }> {
   const register = join(root, 'dist/esm/register.js');
   return new Promise((resolve, reject) => {
-    execFile(node, ['--import', register, file, ...args], { cwd: root, timeout: 30_000 }, (error, stdout, stderr) => {
-      if (error) return reject(new Error(`${file} failed: ${error.message}\n${stdout}\n${stderr}`));
-      const lines = stdout.trim().split('\n');
-      resolve({ ...(JSON.parse(lines[lines.length - 1]!) as BundledRun), stderr });
-    });
+    execFile(
+      node,
+      ['--import', register, file, ...args],
+      { cwd: root, env, timeout: 30_000 },
+      (error, stdout, stderr) => {
+        if (error) return reject(new Error(`${file} failed: ${error.message}\n${stdout}\n${stderr}`));
+        const lines = stdout.trim().split('\n');
+        resolve({ ...(JSON.parse(lines[lines.length - 1]!) as BundledRun), stderr });
+      },
+    );
   });
 }
