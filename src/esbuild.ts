@@ -1,17 +1,17 @@
 // The `./esbuild` entry: a bundler plugin that keeps the supported client libraries recognisable
 // in a bundle, so that `register`, preloaded when the bundle runs, patches them as unbundled.
 import { readFile } from 'node:fs/promises';
-import { relative } from 'node:path';
+import { join, relative } from 'node:path';
 import { integrations, packageFileOf } from './integrations/registry.js';
 import { kBundled } from './symbols.js';
+
+/** What the plugin's `onLoad` returns: a marked file, or (once per copy) why one is left as it is. */
+export type LoadResult = { contents: string; loader: 'js' } | { warnings: Array<{ text: string }> };
 
 /** What the plugin reads of the build it joins: esbuild's `PluginBuild`. */
 export interface Http2AsyncContextBuild {
   readonly initialOptions: { readonly absWorkingDir?: string | undefined };
-  onLoad(
-    options: { filter: RegExp },
-    callback: (args: { path: string }) => Promise<{ contents: string; loader: 'js' } | undefined>,
-  ): unknown;
+  onLoad(options: { filter: RegExp }, callback: (args: { path: string }) => Promise<LoadResult | undefined>): unknown;
 }
 
 /** An esbuild plugin: `plugins: [http2AsyncContext()]`. */
@@ -36,7 +36,7 @@ interface Manifest {
 
 async function readManifest(folder: string): Promise<Manifest | undefined> {
   try {
-    return JSON.parse(await readFile(`${folder}/package.json`, 'utf8')) as Manifest;
+    return JSON.parse(await readFile(join(folder, 'package.json'), 'utf8')) as Manifest;
   } catch {
     return undefined;
   }
@@ -82,14 +82,21 @@ export function http2AsyncContext(): Http2AsyncContextPlugin {
         );
       const root = build.initialOptions.absWorkingDir ?? process.cwd();
       const manifests = new Map<string, Promise<Manifest | undefined>>();
+      const warned = new Set<string>();
       build.onLoad({ filter: libraryFiles }, async ({ path }) => {
         const found = packageFileOf(path);
         if (found === undefined) return undefined;
         let manifest = manifests.get(found.folder);
         if (manifest === undefined) manifests.set(found.folder, (manifest = readManifest(found.folder)));
         const { name, version, type } = (await manifest) ?? {};
-        // Another package in that folder (an alias), an unreadable version, or ES modules: left as they are.
-        if (name !== found.integration.name || typeof version !== 'string') return undefined;
+        // Another package in that folder (an alias), or no version to check: never patched blind.
+        if (name !== found.integration.name || typeof version !== 'string') {
+          if (warned.has(found.folder)) return undefined;
+          warned.add(found.folder);
+          const text = `${found.folder}: no package.json naming ${found.integration.name} with a version`;
+          return { warnings: [{ text: `http2-async-context: ${text}, so register will leave this copy alone` }] };
+        }
+        // ES modules: no CommonJS wrapper to append to (no supported version has any).
         if (type === 'module' && path.endsWith('.js')) return undefined;
         const folder = relative(root, found.folder).replaceAll('\\', '/');
         const contents = await readFile(path, 'utf8');

@@ -149,6 +149,30 @@ describe('the esbuild plugin', () => {
     );
   });
 
+  it('leaves a copy whose package.json states no version unmarked, and says so once when building', async () => {
+    const project = join(outdir, 'no-version');
+    const undici = join(project, 'node_modules/undici');
+    mkdirSync(join(undici, 'lib'), { recursive: true });
+    writeFileSync(join(undici, 'package.json'), JSON.stringify({ name: 'undici' }));
+    writeFileSync(join(undici, 'index.js'), "module.exports = { Client: require('./lib/client.js') };\n");
+    writeFileSync(join(undici, 'lib/client.js'), 'module.exports = class Client {};\n');
+    writeFileSync(join(project, 'app.js'), "console.log(require('undici'));\n");
+    const built = await esbuild.build({
+      entryPoints: ['app.js'],
+      absWorkingDir: project,
+      bundle: true,
+      platform: 'node',
+      write: false,
+      logLevel: 'silent',
+      plugins: [http2AsyncContext()],
+    });
+    expect(built.warnings.map(({ text }) => text)).toEqual([
+      `http2-async-context: ${undici}: no package.json naming undici with a version, so register will leave this copy alone`,
+    ]);
+    expect(built.outputFiles[0]!.text).toContain('class Client');
+    expect(built.outputFiles[0]!.text).not.toContain('http2-async-context');
+  });
+
   it('refuses Bun.build, whose bundler would rename what it appends, with what to do instead', () => {
     const bunBuild = { config: {}, initialOptions: {}, onLoad: () => undefined };
     expect(() => http2AsyncContext().setup(bunBuild)).toThrow(
