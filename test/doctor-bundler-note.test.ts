@@ -7,13 +7,13 @@ import { bundlerNote } from '../dist/esm/doctor/internals.js';
 // The doctor measures the clients as installed; where the project has a bundler it says that a
 // bundle is another matter, and what makes register reach the clients there.
 describe('doctor --clients, for a project with a bundler', () => {
-  let project: string | undefined;
+  const projects: string[] = [];
   afterEach(() => {
-    if (project) rmSync(project, { recursive: true, force: true });
-    project = undefined;
+    for (const project of projects.splice(0)) rmSync(project, { recursive: true, force: true });
   });
   const projectWith = (manifest: object | string) => {
-    project = mkdtempSync(join(tmpdir(), 'h2ac-bundler-'));
+    const project = mkdtempSync(join(tmpdir(), 'h2ac-bundler-'));
+    projects.push(project);
     writeFileSync(join(project, 'package.json'), typeof manifest === 'string' ? manifest : JSON.stringify(manifest));
     return project;
   };
