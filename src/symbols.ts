@@ -36,6 +36,12 @@ export const kShared = Symbol.for('http2-async-context.clients-shared.v2');
 /** The load hook's state (its replacements and every copy it patched), on `node:http2`. */
 export const kHookState = Symbol.for('http2-async-context.load-hook.v1');
 
+/**
+ * On `globalThis`, installed by `patchClients()`: what each file of a supported client library that
+ * the bundler plugin marked calls as it runs in a bundle, with its exports and the copy it came from.
+ */
+export const kBundled = Symbol.for('http2-async-context.bundled.v1');
+
 /** The methods an integration replaced on one object, so that unpatching finds exactly those. */
 export const kSlots = Symbol.for('http2-async-context.method-slots.v1');
 

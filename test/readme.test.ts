@@ -209,6 +209,7 @@ describe('the README API section', () => {
     'http2-async-context/grpc-js': '../dist/esm/grpc-js.js',
     'http2-async-context/undici': '../dist/esm/undici.js',
     'http2-async-context/http2-wrapper': '../dist/esm/http2-wrapper.js',
+    'http2-async-context/esbuild': '../dist/esm/esbuild.js',
     'http2-async-context/doctor': '../dist/esm/doctor.js',
   };
 

@@ -11,6 +11,7 @@ export type {
   OpenedClient,
   RequestKind,
 } from './client-scenarios/adapter.js';
+export { bundlerNote } from './client-scenarios/bundler-note.js';
 export type { CallbackCell, RequestProbe } from './client-scenarios/callback-log.js';
 export { clientRunLegend, formatClientRun } from './client-scenarios/client-report.js';
 export type { ClientScenarioServer, ClientServerOptions } from './client-scenarios/client-server.js';

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { debug } from '../debug.js';
 import { type Replacement, replace, restore } from '../replace.js';
 import { kHookState } from '../symbols.js';
+import { installBundleHook } from './bundle-hook.js';
 import { type Integration, satisfies } from './integration.js';
 import { loadedModules } from './module-cache.js';
 import {
@@ -76,20 +77,25 @@ function hookState(): HookState {
 const describeCopy = ({ name, version, path }: PatchedClient) =>
   `${name} ${version ?? '(version unknown)'} at ${path ?? '(path unknown)'}`;
 
+/** The version the package.json in `folder` states; undefined where it cannot be read. */
+function readVersion(folder: string): string | undefined {
+  try {
+    return (JSON.parse(readFileSync(join(folder, 'package.json'), 'utf8')) as { version?: string }).version;
+  } catch {
+    return undefined;
+  }
+}
+
 /** The copy in `folder`, judged once by the version its package.json states; said under NODE_DEBUG if out of range. */
 function judgeFolder(
   state: HookState,
   integration: Integration,
   folder: string,
+  versionOf = readVersion,
 ): { inRange: boolean; copy: PatchedClient } {
   let judged = state.folders.get(folder);
   if (judged === undefined) {
-    let version: string | undefined;
-    try {
-      version = (JSON.parse(readFileSync(join(folder, 'package.json'), 'utf8')) as { version?: string }).version;
-    } catch {
-      version = undefined;
-    }
+    const version = versionOf(folder);
     const copy = Object.freeze({ name: integration.name, version, path: folder });
     judged = { inRange: version === undefined || satisfies(version, integration.versions), copy };
     state.folders.set(folder, judged);
@@ -166,6 +172,19 @@ function patchFile(state: HookState, { integration, folder, file }: KnownFile, e
   if (!judged.inRange || !integration.patchFile(file, exports, folder)) return;
   state.files.set(exports, { integration, folder, file });
   record(state, folder, judged.copy);
+}
+
+/**
+ * A file of a copy bundled with the bundler plugin, as it runs: judged by the version the plugin
+ * read from the copy's package.json at build time (the bundle has none to read), then patched
+ * like a file the load hooks see, the main entry through `patch`.
+ */
+function patchBundledFile(known: KnownFile, version: string, exports: unknown): void {
+  const state = hookState();
+  if (!state.active) return;
+  judgeFolder(state, known.integration, known.folder, () => version);
+  if (known.file === known.integration.entry) patchCopy(state, known.integration, exports, known.folder);
+  else patchFile(state, known, exports);
 }
 
 /** Where a loaded copy (its main entry's exports) lives, or undefined where the module cache does not say. */
@@ -270,6 +289,7 @@ export function patchClients(): readonly PatchedClient[] | false {
   sharedClientState().clientsPatched = true;
   installLoadHook(state);
   installCompileHook(state);
+  installBundleHook(patchBundledFile);
   const before = state.patched.size;
   patchLoadedCopies(state);
   const patched = Object.freeze([...state.patched.values()].slice(before));

@@ -4,6 +4,7 @@ import { pathToFileURL } from 'node:url';
 import { detectRuntime, type RuntimeInfo } from '../doctor.js';
 import { clientsNextStep } from '../next-step.js';
 import { formatTable, type TableLine } from '../table.js';
+import { bundlerNote } from './bundler-note.js';
 import { findInstalledClients, type InstalledClient } from './installed-clients.js';
 import type { ClientRun } from './run-clients.js';
 import { type ClientMode, runClientStack, type StackEntry } from './stack.js';
@@ -123,13 +124,16 @@ export async function runStackDoctor(options: StackDoctorOptions): Promise<Stack
         entry.skipKind === 'unsupported',
     ),
   );
-  const notes =
-    runtime.name === 'deno'
+  const bundles = bundlerNote(from);
+  const notes = [
+    ...(runtime.name === 'deno'
       ? [
           'Deno: after GOAWAY and server restart are not run; a GOAWAY with streams in flight aborts Deno 2.9 ' +
             '(nghttp2 assertion in find_stream_on_goaway_func).',
         ]
-      : [];
+      : []),
+    ...(bundles === undefined ? [] : [bundles]),
+  ];
   return { runtime, from, modes, clients, notes, ok };
 }
 
