@@ -178,8 +178,8 @@ describe('file-by-file patches in the order the files load', () => {
 });
 
 describe('the Bun file hook, run on Node', () => {
-  it('patches on Module._extensions[".js"] alone, entry and file by file, and unpatching takes it off', async () => {
-    // Node pretending to be Bun, with our Module._load buried: only the Bun hook can patch.
+  it('patches on Module.prototype.require alone, entry and file by file, and unpatching takes it off', async () => {
+    // Node pretending to be Bun: only the Bun hook is installed.
     expect(await runNode('test/fixtures/file-hook-on-node.mjs')).toEqual({
       hookInstalled: true,
       patchedAsLoaded: {
