@@ -73,6 +73,22 @@ describe.skipIf(bun === undefined)('bun --preload register', () => {
     expect(patchedCopies(run)).toEqual(oldestCopies);
   });
 
+  it('leaves every other file to Bun: required .js files with JSX load, and still do after unpatchHttp2()', async () => {
+    // Run from the fixture's folder: Bun reads the JSX factory from the tsconfig.json where it runs.
+    const run = (cwd: string, args: string[]) =>
+      new Promise<unknown>((resolve, reject) =>
+        execFile(bun!, [...args, 'app.cjs'], { cwd, timeout: 30_000 }, (error, stdout, stderr) =>
+          error
+            ? reject(new Error(`${error.message}\n${stderr}`))
+            : resolve(JSON.parse(stdout.trim().split('\n').pop()!)),
+        ),
+      );
+    const jsx = `${root}test/fixtures/jsx`;
+    const rendered = { greeting: { type: 'p', children: ['hello'] }, farewell: { type: 'p', children: ['goodbye'] } };
+    expect(await run(jsx, [])).toEqual(rendered);
+    expect(await run(jsx, ['--preload', register])).toEqual(rendered);
+  });
+
   it("Bun's built-in undici is a stand-in with no dispatch to patch; npm's, imported by its file, is patched", async () => {
     const run = await runBun('test/fixtures/undici-builtin.mjs', [], ['--preload', register]);
     expect(run).toEqual({
