@@ -195,3 +195,19 @@ describe('the Bun file hook, run on Node', () => {
     });
   });
 });
+
+describe('patchLibraryFile(), for a loader that knows a file by name and version (a bundle)', () => {
+  it('patches a copy no hook or module cache shows, version-checked and reported, only while the patch is on', async () => {
+    expect(await runNode('test/fixtures/patch-library-file.mjs')).toEqual({
+      beforePatch: false,
+      cacheScan: [],
+      outOfRange: true,
+      afterOutOfRange: false,
+      inRange: true,
+      patched: true,
+      restored: true,
+      patchedClients: [{ name: 'undici', version: '6.0.0', path: '/bundle/undici' }],
+      unsupported: ['/bundle/undici-5 5.0.0'],
+    });
+  });
+});

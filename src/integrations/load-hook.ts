@@ -97,6 +97,27 @@ function patchRequired(state: HookState, parent: unknown, request: string, expor
   if (recognised !== undefined) patchRecognised(state, recognised, exports);
 }
 
+/**
+ * For a loader that knows a library's file by other means than its path on disk (a bundle, whose
+ * plugin recorded the package name, version and file at build time): patches what `file` (below
+ * the package folder, with `/`) of `name`'s copy at `version` exports, exactly as the load hooks
+ * do: once, version-checked, reported under `folder`. Only while `patchClients()` is on; returns
+ * whether it was (a file of no supported library, or out of range, is left alone all the same).
+ */
+export function patchLibraryFile(
+  name: string,
+  version: string | undefined,
+  file: string,
+  exports: unknown,
+  folder: string,
+): boolean {
+  const state = hookState(false);
+  const integration = integrations.find((candidate) => candidate.name === name);
+  if (state?.active !== true) return false;
+  if (integration !== undefined) patchRecognised(state, { integration, folder, file, version }, exports);
+  return true;
+}
+
 /** Copies loaded before the patch, found in the CommonJS module cache by their files' paths, and every one patched before. */
 function patchLoadedCopies(state: HookState): void {
   for (const [filename, exports] of loadedModules()) {
