@@ -45,9 +45,13 @@ function installCompileHook(state: HookState): void {
   if (replacement !== undefined) state.hooks.set('compile', replacement as Replacement);
 }
 
-/** Whether a `require(request)` made from `parent` may load a library file: made from one, or naming one. */
+/**
+ * Whether a `require(request)` made from `parent` may load a library file: one naming a library,
+ * or a path (relative or absolute, not a built-in or another package) required by a library's file.
+ */
 function mayLoadLibraryFile(parent: unknown, request: string): boolean {
   if (integrations.some(({ name }) => request.includes(name))) return true;
+  if (request[0] !== '.' && !isAbsolute(request)) return false;
   return typeof parent === 'string' && isAbsolute(parent) && recognise(parent) !== undefined;
 }
 
@@ -75,9 +79,11 @@ function installRequireHook(state: HookState): void {
     (below: () => Require) =>
       function require(this: unknown, request: unknown) {
         const exports = Reflect.apply(below(), this, arguments);
+        // A file patched already (most requires of a library are cached ones) is not looked up again.
+        if (!state.active || typeof request !== 'string' || state.copies.has(exports) || state.files.has(exports))
+          return exports;
         const parent = (this as { filename?: unknown } | null)?.filename;
-        if (state.active && typeof request === 'string' && mayLoadLibraryFile(parent, request))
-          patchRequired(state, this, request, exports);
+        if (mayLoadLibraryFile(parent, request)) patchRequired(state, this, request, exports);
         return exports;
       },
     true,

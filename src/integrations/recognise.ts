@@ -18,9 +18,6 @@ export interface RecognisedFile {
 /** The package a folder belongs to: where its package.json is, and what it says (undefined: unreadable). */
 type PackageScope = { folder: string; manifest: { name?: unknown; version?: unknown } | undefined } | null;
 
-/** By folder, as loaded: its real path and its package, each looked up once per process. */
-const scopes = new Map<string, { real: string; scope: PackageScope }>();
-
 function readManifest(folder: string): { name?: unknown; version?: unknown } | undefined | 'absent' {
   let text: string;
   try {
@@ -51,19 +48,34 @@ function scopeOf(folder: string): PackageScope {
   }
 }
 
-function folderInfo(folder: string): { real: string; scope: PackageScope } {
-  let info = scopes.get(folder);
-  if (info === undefined) {
-    let real: string;
-    try {
-      real = realpathSync(folder);
-    } catch {
-      real = folder;
-    }
-    info = { real, scope: scopeOf(real) };
-    scopes.set(folder, info);
+/** What a folder's files are: not a library's, or `folder`'s copy of `integration` (at `version`, if read). */
+type Verdict = { integration: Integration; folder: string; version: string | undefined } | undefined;
+
+/** The verdict on the files of one folder, as loaded: judged once per process. */
+const verdicts = new Map<string, { real: string; verdict: Verdict }>();
+
+function realPathOf(folder: string): string {
+  try {
+    return realpathSync(folder);
+  } catch {
+    return folder;
   }
-  return info;
+}
+
+function judge(real: string): Verdict {
+  const scope = scopeOf(real);
+  const name = scope?.manifest?.name;
+  const integration = integrations.find((candidate) => candidate.name === name);
+  if (scope?.manifest !== undefined && integration !== undefined) {
+    const { version } = scope.manifest;
+    return { integration, folder: scope.folder, version: typeof version === 'string' ? version : undefined };
+  }
+  // Not named by a package.json that could be read: a file in node_modules/<library> is still the
+  // library's when that folder's own package.json is missing or unreadable (not when it names another package).
+  const known = packageFileOf(join(real, 'file'));
+  if (known === undefined) return undefined;
+  const readableBelow = scope !== null && scope.manifest !== undefined && scope.folder.length >= known.folder.length;
+  return readableBelow ? undefined : { integration: known.integration, folder: known.folder, version: undefined };
 }
 
 /**
@@ -71,27 +83,21 @@ function folderInfo(folder: string): { real: string; scope: PackageScope } {
  * undefined for any other file. A copy is its library's when its package.json names the library
  * (an npm alias or a linked folder of any name included), or, where that package.json cannot be
  * read, when it sits in `node_modules/<library>`: such a copy comes back with no version, for the
- * caller to leave alone and report. Looks up each folder once per process (the folder's real
- * path, then package.json files upwards), so a file of a folder seen before costs a map lookup.
+ * caller to leave alone and report. Judges each folder once per process (its real path, then
+ * package.json files upwards), so a file of a folder seen before costs a map lookup.
  */
 export function recognise(filename: string): RecognisedFile | undefined {
-  const { real, scope } = folderInfo(dirname(filename));
-  const realFile = () => join(real, basename(filename));
-  const name = scope?.manifest?.name;
-  const integration = integrations.find((candidate) => candidate.name === name);
-  if (scope?.manifest !== undefined && integration !== undefined) {
-    const { version } = scope.manifest;
-    return {
-      integration,
-      folder: scope.folder,
-      file: relative(scope.folder, realFile()).split(sep).join('/'),
-      version: typeof version === 'string' ? version : undefined,
-    };
+  const folder = dirname(filename);
+  let known = verdicts.get(folder);
+  if (known === undefined) {
+    const real = realPathOf(folder);
+    known = { real, verdict: judge(real) };
+    verdicts.set(folder, known);
   }
-  // Not named by a package.json that could be read: a file in node_modules/<library> is still the
-  // library's when that folder's own package.json is missing or unreadable (not when it names another package).
-  const known = packageFileOf(realFile());
-  if (known === undefined) return undefined;
-  const readableBelow = scope !== null && scope.manifest !== undefined && scope.folder.length >= known.folder.length;
-  return readableBelow ? undefined : { ...known, version: undefined };
+  const { real, verdict } = known;
+  if (verdict === undefined) return undefined;
+  const file = relative(verdict.folder, join(real, basename(filename)))
+    .split(sep)
+    .join('/');
+  return { ...verdict, file };
 }

@@ -3,7 +3,7 @@
 // fresh process, alternating. Each process measures the CPU time of its own requires
 // (process.cpuUsage() around them: the runtime's and the preload's own start-up are left out, and
 // CPU time strays less than wall time on a shared machine).
-//   node test/bench/startup.mjs [--runs 11] [--node <binary>] [--library undici|@grpc/grpc-js]... [--register <file>]
+//   node test/bench/startup.mjs [--runs 11] [--node <node or bun binary>] [--library undici|@grpc/grpc-js]... [--register <file>]
 // Prints one line per library: native and register medians in ms and their ratio (median of
 // the per-pair ratios), with the spread of those ratios. See NOTES.md, "Start-up".
 import { execFileSync } from 'node:child_process';
@@ -32,6 +32,17 @@ const from = {
 const FILLER = 5_000;
 const USERS = 500;
 
+const version = execFileSync(
+  values.node,
+  ['-p', 'process.versions.bun ? `bun ${process.versions.bun}` : `node ${process.version}`'],
+  {
+    encoding: 'utf8',
+  },
+).trim();
+const preloadFlag = version.startsWith('bun') ? '--preload' : '--import';
+// Bun answers a bare 'undici' with its built-in stand-in: npm's is reached by its file there.
+const requestFor = (library) => (version.startsWith('bun') && library === 'undici' ? 'undici/index.js' : library);
+
 /** A project that links `library` in and holds the app: filler modules, then the modules that require the library. */
 function project(library) {
   const dir = mkdtempSync(join(tmpdir(), 'h2ac-startup-'));
@@ -42,7 +53,7 @@ function project(library) {
   writeFileSync(join(dir, 'package.json'), '{"name":"startup-app","private":true}');
   for (let i = 0; i < FILLER; i++) writeFileSync(join(dir, 'app', `filler-${i}.js`), `module.exports = ${i};\n`);
   for (let i = 0; i < USERS; i++)
-    writeFileSync(join(dir, 'app', `user-${i}.js`), `module.exports = require('${library}');\n`);
+    writeFileSync(join(dir, 'app', `user-${i}.js`), `module.exports = require('${requestFor(library)}');\n`);
   writeFileSync(
     join(dir, 'main.js'),
     [
@@ -60,7 +71,6 @@ const median = (list) => [...list].sort((a, b) => a - b)[Math.floor(list.length 
 const run = (dir, preload) =>
   Number(execFileSync(values.node, [...preload, join(dir, 'main.js')], { cwd: root, encoding: 'utf8' }).trim());
 
-const version = execFileSync(values.node, ['-p', 'process.version'], { encoding: 'utf8' }).trim();
 for (const library of values.library) {
   const dir = project(library);
   const native = [];
@@ -71,7 +81,7 @@ for (const library of values.library) {
       const order = i % 2 === 0 ? ['native', 'register'] : ['register', 'native'];
       for (const variant of order)
         (variant === 'native' ? native : register).push(
-          run(dir, variant === 'native' ? [] : ['--import', values.register]),
+          run(dir, variant === 'native' ? [] : [preloadFlag, values.register]),
         );
     }
   } finally {
@@ -79,7 +89,7 @@ for (const library of values.library) {
   }
   const ratios = native.map((ms, i) => register[i] / ms).sort((a, b) => a - b);
   console.log(
-    `node ${version} ${library}: native ${median(native).toFixed(0)} ms CPU, register ${median(register).toFixed(0)} ms CPU, ` +
+    `${version} ${library}: native ${median(native).toFixed(0)} ms CPU, register ${median(register).toFixed(0)} ms CPU, ` +
       `× ${median(ratios).toFixed(3)} (per-pair ratios ${ratios[0].toFixed(3)}–${ratios.at(-1).toFixed(3)}, ${ratios.length} pairs)`,
   );
 }
