@@ -34,7 +34,7 @@ const USERS = 500;
 
 const version = execFileSync(
   values.node,
-  ['-p', 'process.versions.bun ? `bun ${process.versions.bun}` : `node ${process.version}`'],
+  ['-p', "process.versions.bun ? 'bun ' + process.versions.bun : 'node ' + process.version"],
   {
     encoding: 'utf8',
   },
