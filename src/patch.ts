@@ -1,6 +1,7 @@
 import http2 from 'node:http2';
 import module from 'node:module';
 import { withPromisifiedForm } from './connect.js';
+import { debug } from './debug.js';
 import { unpatchClients } from './integrations/load-hook.js';
 import { type Replacement, replace, restore } from './replace.js';
 import { kPatchState, kShim } from './symbols.js';
@@ -96,6 +97,7 @@ function learnPrototype(state: PatchState, candidate: unknown): void {
   if (prototype === undefined) return;
   state.prototype = prototype;
   state.request = replace(prototype, 'request', (below: () => Request) => patchedRequest(state, below));
+  debug("patched node:http2's client session request()");
 }
 
 /**
@@ -120,6 +122,12 @@ export function patchHttp2(): boolean {
   state.active = true;
   // Where ours stayed buried under someone's later patch, it comes back to life in place.
   state.connect ??= replace(http2Module, 'connect', (below: () => Connect) => patchedConnect(state, below));
+  debug(
+    'patched node:http2: http2.connect%s',
+    state.prototype === undefined && http2Module.ClientHttp2Session === undefined
+      ? ", and the client session's request() with the first session (Node exports no session class)"
+      : '',
+  );
   if (state.prototype === undefined) learnPrototype(state, http2Module.ClientHttp2Session?.prototype);
   else state.request ??= replace(state.prototype, 'request', (below: () => Request) => patchedRequest(state, below));
   syncNamedExports();

@@ -1,6 +1,6 @@
 /**
  * The one way this package replaces a property of someone else's (`http2.connect`, the client
- * session prototype's `request`, `Module._load`, a client library's methods) and puts it back.
+ * session prototype's `request`, the module loader's hooks, a client library's methods) and puts it back.
  * Not for the hot path: streams and calls get their own, cheaper, per-object binding.
  */
 
@@ -15,6 +15,8 @@ export interface Replacement<T extends Method = Method> {
   /** The holder's own property we covered; undefined when the method was inherited. */
   readonly own: PropertyDescriptor | undefined;
   readonly patched: T;
+  /** Installed and put back by assignment rather than by defining the property (see `replace`). */
+  readonly assign?: true;
 }
 
 /**
@@ -24,11 +26,15 @@ export interface Replacement<T extends Method = Method> {
  * the replaced method's `name` and `length` and the property's attributes (a class method stays
  * non-enumerable). Returns undefined, touching nothing, where the property cannot be replaced
  * (a frozen holder, a read-only method): a program that works natively must keep working.
+ * With `assign`, ours is installed and put back by assignment alone: Bun 1.4.5 starts calling a
+ * `Module.prototype.require` that is assigned, never one that is defined (nor one assigned after
+ * the property was once defined).
  */
 export function replace<T extends Method>(
   holder: object,
   key: PropertyKey,
   wrap: (below: () => T) => T,
+  assign?: true,
 ): Replacement<T> | undefined {
   const own = Object.getOwnPropertyDescriptor(holder, key);
   if (own === undefined ? !Object.isExtensible(holder) : !own.configurable && !own.writable) {
@@ -43,7 +49,7 @@ export function replace<T extends Method>(
   const patched = wrap(below);
   Object.defineProperty(patched, 'name', { value: original.name || String(key), configurable: true });
   Object.defineProperty(patched, 'length', { value: original.length, configurable: true });
-  if (own !== undefined && !own.configurable) (holder as Record<PropertyKey, unknown>)[key] = patched;
+  if (assign || (own !== undefined && !own.configurable)) (holder as Record<PropertyKey, unknown>)[key] = patched;
   else
     Object.defineProperty(holder, key, {
       value: patched,
@@ -51,7 +57,7 @@ export function replace<T extends Method>(
       enumerable: own?.enumerable ?? false,
       configurable: true,
     });
-  return { holder, key, own, patched };
+  return assign ? { holder, key, own, patched, assign } : { holder, key, own, patched };
 }
 
 /** True while ours is still the method installed: nobody patched on top of it since. */
@@ -69,8 +75,9 @@ export function restore(replacement: Replacement): boolean {
     debug('%s stays as a pass-through: something patched it after us', String(replacement.key));
     return false;
   }
-  const { holder, key, own } = replacement;
-  if (own === undefined) Reflect.deleteProperty(holder, key);
+  const { holder, key, own, assign } = replacement;
+  if (assign && own !== undefined && 'value' in own) (holder as Record<PropertyKey, unknown>)[key] = own.value;
+  else if (own === undefined) Reflect.deleteProperty(holder, key);
   else if (own.configurable) Object.defineProperty(holder, key, own);
   else (holder as Record<PropertyKey, unknown>)[key] = own.value;
   return true;

@@ -73,6 +73,36 @@ describe.skipIf(bun === undefined)('bun --preload register', () => {
     expect(patchedCopies(run)).toEqual(oldestCopies);
   });
 
+  it('leaves every other file to Bun: required .js files with JSX load, and still do after unpatchHttp2()', async () => {
+    // Run from the fixture's folder: Bun reads the JSX factory from the tsconfig.json where it runs.
+    const run = (cwd: string, args: string[]) =>
+      new Promise<unknown>((resolve, reject) =>
+        execFile(bun!, [...args, 'app.cjs'], { cwd, timeout: 30_000 }, (error, stdout, stderr) =>
+          error
+            ? reject(new Error(`${error.message}\n${stderr}`))
+            : resolve(JSON.parse(stdout.trim().split('\n').pop()!)),
+        ),
+      );
+    const jsx = `${root}test/fixtures/jsx`;
+    const rendered = { greeting: { type: 'p', children: ['hello'] }, farewell: { type: 'p', children: ['goodbye'] } };
+    expect(await run(jsx, [])).toEqual(rendered);
+    expect(await run(jsx, ['--preload', register])).toEqual(rendered);
+  });
+
+  it("NODE_DEBUG says what the preload patched on Bun, and why Bun's built-in undici is left alone", async () => {
+    const stderr = await new Promise<string>((resolve, reject) =>
+      execFile(
+        bun!,
+        ['--preload', register, 'test/fixtures/undici-builtin.mjs'],
+        { cwd: root, timeout: 30_000, env: { ...process.env, NODE_DEBUG: 'http2-async-context' } },
+        (error, _stdout, stderr) => (error ? reject(error) : resolve(stderr)),
+      ),
+    );
+    expect(stderr).toMatch(/^HTTP2-ASYNC-CONTEXT \d+: patched node:http2: http2\.connect$/m);
+    expect(stderr).toMatch(/: Bun's built-in undici \(what 'undici' names on Bun\) is left alone: it has no dispatch/);
+    expect(stderr).toMatch(/: patched undici 8\.\d+\.\d+ at .*node_modules[\\/]undici$/m);
+  });
+
   it("Bun's built-in undici is a stand-in with no dispatch to patch; npm's, imported by its file, is patched", async () => {
     const run = await runBun('test/fixtures/undici-builtin.mjs', [], ['--preload', register]);
     expect(run).toEqual({

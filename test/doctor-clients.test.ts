@@ -10,8 +10,8 @@ import { clientDirs, expectAllRight } from './helpers/clients.js';
 // clients right is tested without the doctor, in test/integrations.test.ts.
 describe('runClientStack modes that need no child process', () => {
   it('late: patchClients() after the clients loaded makes them right, and is undone afterwards', async () => {
-    const Module = (await import('node:module')).default as unknown as { _load: unknown };
-    const load = Module._load;
+    const Module = (await import('node:module')).default as unknown as { _extensions: Record<string, unknown> };
+    const compile = Module._extensions['.js'];
     // undici 8 needs Node 22: here, the previous major's newest.
     const entries = await runClientStack({
       from: clientDirs.previous,
@@ -20,7 +20,7 @@ describe('runClientStack modes that need no child process', () => {
     });
     expect(entries.map((entry) => `${entry.client} ${entry.mode}`)).toEqual(['http2-wrapper late', 'undici late']);
     for (const entry of entries) for (const phase of entry.run!.phases) expectAllRight(phase);
-    expect(Module._load).toBe(load);
+    expect(Module._extensions['.js']).toBe(compile);
   });
 
   it('explicit on undici 6.0.0, which has no compose(), says so instead of measuring it unhelped', async () => {

@@ -70,6 +70,8 @@ describe('declared version ranges', () => {
     expect(result.ownDispatch).toBe(true);
     expect(result.keys).toEqual([]);
     expect(stderr).toMatch(/HTTP2-ASYNC-CONTEXT \d+: patched undici 7\.1\.0 at .*node_modules[\\/]undici/);
+    // node:http2 itself, said first.
+    expect(stderr).toMatch(/^HTTP2-ASYNC-CONTEXT \d+: patched node:http2: http2\.connect/);
   });
 
   it('register leaves a copy outside its range alone and says so once, in a warning with its own code', async () => {

@@ -178,8 +178,8 @@ describe('file-by-file patches in the order the files load', () => {
 });
 
 describe('the Bun file hook, run on Node', () => {
-  it('patches on Module._extensions[".js"] alone, entry and file by file, and unpatching takes it off', async () => {
-    // Node pretending to be Bun, with our Module._load buried: only the Bun hook can patch.
+  it('patches on Module.prototype.require alone, entry and file by file, and unpatching takes it off', async () => {
+    // Node pretending to be Bun: only the Bun hook is installed.
     expect(await runNode('test/fixtures/file-hook-on-node.mjs')).toEqual({
       hookInstalled: true,
       patchedAsLoaded: {
@@ -192,6 +192,22 @@ describe('the Bun file hook, run on Node', () => {
       laterCall: false,
       reported: ['@grpc/grpc-js 1.8.22', 'http2-wrapper 2.0.3', 'undici 6.0.0', 'undici 7.30.3'],
       hookRestored: true,
+    });
+  });
+});
+
+describe('patchLibraryFile(), for a loader that knows a file by name and version (a bundle)', () => {
+  it('patches a copy no hook or module cache shows, version-checked and reported, only while the patch is on', async () => {
+    expect(await runNode('test/fixtures/patch-library-file.mjs')).toEqual({
+      beforePatch: false,
+      cacheScan: [],
+      outOfRange: true,
+      afterOutOfRange: false,
+      inRange: true,
+      patched: true,
+      restored: true,
+      patchedClients: [{ name: 'undici', version: '6.0.0', path: '/bundle/undici' }],
+      unsupported: ['/bundle/undici-5 5.0.0'],
     });
   });
 });

@@ -21,8 +21,9 @@ const http2wrapper = require('http2-wrapper') as typeof import('http2-wrapper') 
   Agent: { prototype: { request: unknown } };
 };
 const tls = transports[1];
-const moduleInternals = Module as unknown as { _load: unknown };
-const nativeLoad = moduleInternals._load;
+// Register's load hook on Node: once per CommonJS file as it first loads.
+const extensions = (Module as unknown as { _extensions: Record<string, unknown> })._extensions;
+const nativeCompile = extensions['.js'];
 const nativeDispatch = dispatcherBase.dispatch;
 const nativeAgentRequest = http2wrapper.Agent.prototype.request;
 
@@ -101,12 +102,12 @@ describe('patchClients()', () => {
     expect(byName(patchClients())).toEqual([reported('http2-wrapper'), reported('undici', requirePrevious)]);
     // On already, with every loaded copy patched: nothing changed, and it says so.
     expect(patchClients()).toBe(false);
-    expect(moduleInternals._load).not.toBe(nativeLoad);
+    expect(extensions['.js']).not.toBe(nativeCompile);
     expect(undici.Client.prototype.dispatch).not.toBe(nativeDispatch);
     expect(http2wrapper.Agent.prototype.request).not.toBe(nativeAgentRequest);
     expect(unpatchClients()).toBe(true);
     expect(unpatchClients()).toBe(false);
-    expect(moduleInternals._load).toBe(nativeLoad);
+    expect(extensions['.js']).toBe(nativeCompile);
     expect(Object.hasOwn(undici.Client.prototype, 'dispatch')).toBe(false);
     expect(dispatcherBase.dispatch).toBe(nativeDispatch);
     expect(http2wrapper.Agent.prototype.request).toBe(nativeAgentRequest);
@@ -134,7 +135,7 @@ describe('patchClients()', () => {
   it('unpatchHttp2() turns it off too, as it turns off all that register turned on', () => {
     expect(patchClients()).toBeTruthy();
     expect(unpatchHttp2()).toBe(true);
-    expect(moduleInternals._load).toBe(nativeLoad);
+    expect(extensions['.js']).toBe(nativeCompile);
     expect(undici.Client.prototype.dispatch).toBe(nativeDispatch);
     expect(http2wrapper.Agent.prototype.request).toBe(nativeAgentRequest);
     expect(unpatchClients()).toBe(false);
@@ -231,19 +232,19 @@ describe('patchClients()', () => {
     expect(byName(patchClients())).toEqual(byName([...loaded, reported('http2-wrapper', requireOldest)]));
   });
 
-  it('a later Module._load wrapper stays; ours passes loads through once unpatched', () => {
+  it("a later Module._extensions['.js'] wrapper stays; ours passes loads through once unpatched", () => {
     patchClients();
-    const ours = moduleInternals._load as (...args: unknown[]) => unknown;
+    const ours = extensions['.js'] as (...args: unknown[]) => unknown;
     const theirs = function load(this: unknown, ...args: unknown[]) {
       return Reflect.apply(ours, this, args);
     };
-    moduleInternals._load = theirs;
+    extensions['.js'] = theirs;
     try {
       unpatchClients();
-      expect(moduleInternals._load).toBe(theirs);
-      expect(require('node:path')).toBeTypeOf('object');
+      expect(extensions['.js']).toBe(theirs);
+      expect(requireOldest('@grpc/grpc-js')).toBeTypeOf('object');
     } finally {
-      moduleInternals._load = nativeLoad;
+      extensions['.js'] = nativeCompile;
     }
   });
 });

@@ -1,281 +1,147 @@
-import { readFileSync } from 'node:fs';
-import http2 from 'node:http2';
 import Module from 'node:module';
-import { join } from 'node:path';
+import { isAbsolute } from 'node:path';
 import { debug } from '../debug.js';
 import { type Replacement, replace, restore } from '../replace.js';
-import { kHookState } from '../symbols.js';
 import { installBundleHook } from './bundle-hook.js';
-import { type Integration, satisfies } from './integration.js';
-import { loadedModules } from './module-cache.js';
-import {
-  integrationFor,
-  issuesUrl,
-  type KnownFile,
-  type PatchedClient,
-  packageFileOf,
-  type UnsupportedClient,
-  unsupportedWarningCode,
-} from './registry.js';
+import { type HookState, hookState, patchRecognised, repatchKnown } from './copies.js';
+import { loadedModule, loadedModules } from './module-cache.js';
+import { recognise } from './recognise.js';
+import { integrations, type KnownFile, type PatchedClient, type UnsupportedClient } from './registry.js';
 import { sharedClientState } from './shared-state.js';
 
-type Load = (this: unknown, request: unknown, ...rest: unknown[]) => unknown;
 type Compile = (this: unknown, module: unknown, filename: unknown, ...rest: unknown[]) => unknown;
-interface ModuleInternals {
-  _load?: Load;
+type Require = (this: unknown, request: unknown, ...rest: unknown[]) => unknown;
+type Resolve = (request: string, parent: unknown) => string;
+const moduleInternals = Module as unknown as {
   _extensions?: Record<string, Compile | undefined>;
-}
-const moduleInternals = Module as unknown as ModuleInternals;
-
-/** A copy patched through its main entry's exports: which library, and where it is. */
-interface KnownCopy {
-  integration: Integration;
-  copy: PatchedClient;
-}
-
-/** Shared on `node:http2` by both module copies of this package, like the http2 patch state. */
-interface HookState {
-  active: boolean;
-  /** Ours on `Module._load`, while installed or buried under a later patch; undefined once restored. */
-  load: Replacement<Load> | undefined;
-  /** Ours on `Module._extensions['.js']` (Bun only), likewise. */
-  compile: Replacement<Compile> | undefined;
-  /** Every copy (main entry's exports) patched so far, so that unpatch and a later patch reach them. */
-  copies: Map<object, KnownCopy>;
-  /** Every file's exports patched as the file loaded, for the same reason. */
-  files: Map<object, KnownFile>;
-  /** Copies looked at and left alone (out of range, not the library), so that each is judged once. */
-  skipped: WeakSet<object>;
-  /** Package folders judged by the version in their package.json, each once. */
-  folders: Map<string, { inRange: boolean; copy: PatchedClient }>;
-  /** The copies patched since the patch was last turned on, in order, by folder (else by exports). */
-  patched: Map<string | object, PatchedClient>;
-  /** The copies found outside their supported range and left alone, by folder; each warned of once. */
-  leftAlone: Map<string, UnsupportedClient>;
-}
-
-function hookState(): HookState {
-  const holder = http2 as unknown as { [kHookState]?: HookState };
-  let state = holder[kHookState];
-  if (state === undefined) {
-    state = {
-      active: false,
-      load: undefined,
-      compile: undefined,
-      copies: new Map(),
-      files: new Map(),
-      skipped: new WeakSet(),
-      folders: new Map(),
-      patched: new Map(),
-      leftAlone: new Map(),
-    };
-    Object.defineProperty(holder, kHookState, { value: state });
-  }
-  return state;
-}
-
-const describeCopy = ({ name, version, path }: PatchedClient) =>
-  `${name} ${version ?? '(version unknown)'} at ${path ?? '(path unknown)'}`;
-
-/** The version the package.json in `folder` states; undefined where it cannot be read. */
-function readVersion(folder: string): string | undefined {
-  try {
-    return (JSON.parse(readFileSync(join(folder, 'package.json'), 'utf8')) as { version?: string }).version;
-  } catch {
-    return undefined;
-  }
-}
-
-/** The copy in `folder`, judged once by the version its package.json states; said under NODE_DEBUG if out of range. */
-function judgeFolder(
-  state: HookState,
-  integration: Integration,
-  folder: string,
-  versionOf = readVersion,
-): { inRange: boolean; copy: PatchedClient } {
-  let judged = state.folders.get(folder);
-  if (judged === undefined) {
-    const version = versionOf(folder);
-    const copy = Object.freeze({ name: integration.name, version, path: folder });
-    judged = { inRange: version === undefined || satisfies(version, integration.versions), copy };
-    state.folders.set(folder, judged);
-    if (!judged.inRange) leaveAlone(state, integration, copy);
-  }
-  return judged;
-}
+  _resolveFilename?: Resolve;
+  prototype: { require?: Require };
+};
+const isBun = typeof process.versions.bun === 'string';
 
 /**
- * A copy outside the range its integration declares is left alone: its requests may run their
- * callbacks in another request's store, as without the package. Said once per copy where the
- * user looks, as a process warning with the package's own code (so that
- * `--disable-warning=HTTP2_ASYNC_CONTEXT_UNSUPPORTED` silences it), and kept for `patchStatus()`.
- */
-function leaveAlone(state: HookState, integration: Integration, copy: PatchedClient): void {
-  const leftAlone = Object.freeze({ ...copy, versions: integration.versions });
-  state.leftAlone.set(copy.path ?? '', leftAlone);
-  debug('left alone %s: outside the supported range %s', describeCopy(copy), integration.versions);
-  process.emitWarning(
-    `${describeCopy(copy)} is outside the versions http2-async-context supports (${integration.versions}), ` +
-      "so it is left alone: its requests may run their callbacks in another request's store. " +
-      `Use the explicit helper (see the README), or ask for this version at ${issuesUrl}.`,
-    { type: 'Http2AsyncContextWarning', code: unsupportedWarningCode },
-  );
-}
-
-/** Notes `copy` as patched since the patch was turned on; says so under NODE_DEBUG the first time. */
-function record(state: HookState, key: string | object, copy: PatchedClient): void {
-  if (state.patched.has(key)) return;
-  state.patched.set(key, copy);
-  debug('patched %s', describeCopy(copy));
-}
-
-/**
- * Patches one loaded copy of `integration`'s library (its main entry's exports): only a version
- * inside the range the integration declares (read from the copy's own package.json, found through
- * the module cache unless `folder` is known), and only exports that look like the library.
- * Anything else is left as it is, and said under `NODE_DEBUG=http2-async-context`.
- */
-function patchCopy(state: HookState, integration: Integration, exports: unknown, folder?: string): void {
-  if (typeof exports !== 'object' || exports === null || state.skipped.has(exports)) return;
-  let known = state.copies.get(exports);
-  if (known === undefined) {
-    const path = folder ?? locate(integration, exports);
-    const judged =
-      path === undefined
-        ? { inRange: true, copy: Object.freeze({ name: integration.name, version: undefined, path }) }
-        : judgeFolder(state, integration, path);
-    if (!judged.inRange) {
-      state.skipped.add(exports);
-      return;
-    }
-    if (!integration.patch(exports)) {
-      state.skipped.add(exports);
-      debug('left alone %s: its exports do not look like %s', describeCopy(judged.copy), integration.name);
-      return;
-    }
-    known = { integration, copy: judged.copy };
-    state.copies.set(exports, known);
-  } else {
-    // Again after an unpatch: installs only what is not ours already.
-    integration.patch(exports);
-  }
-  record(state, known.copy.path ?? exports, known.copy);
-}
-
-/**
- * Patches what one file of a copy exports, as it loads or again after an unpatch: only in a
- * copy inside its integration's range, and only files that integration knows.
- */
-function patchFile(state: HookState, { integration, folder, file }: KnownFile, exports: unknown): void {
-  if ((typeof exports !== 'object' && typeof exports !== 'function') || exports === null) return;
-  const judged = judgeFolder(state, integration, folder);
-  if (!judged.inRange || !integration.patchFile(file, exports, folder)) return;
-  state.files.set(exports, { integration, folder, file });
-  record(state, folder, judged.copy);
-}
-
-/**
- * A file of a copy bundled with the bundler plugin, as it runs: judged by the version the plugin
- * read from the copy's package.json at build time (the bundle has none to read), then patched
- * like a file the load hooks see, the main entry through `patch`.
- */
-function patchBundledFile(known: KnownFile, version: string, exports: unknown): void {
-  const state = hookState();
-  if (!state.active) return;
-  judgeFolder(state, known.integration, known.folder, () => version);
-  if (known.file === known.integration.entry) patchCopy(state, known.integration, exports, known.folder);
-  else patchFile(state, known, exports);
-}
-
-/** Where a loaded copy (its main entry's exports) lives, or undefined where the module cache does not say. */
-function locate(integration: Integration, exports: object): string | undefined {
-  for (const [filename, loaded] of loadedModules()) {
-    if (loaded === exports && integrationFor(filename) === integration)
-      return filename.slice(0, filename.length - integration.entry.length - 1);
-  }
-  return undefined;
-}
-
-/**
- * Ours goes on top of `Module._load`: every CommonJS load, also an ES module's import of a
- * CommonJS package on Node 20–26 and Deno, passes through it. It looks only at the request
- * string (a package name or a resolved path), never at what other modules export.
- */
-function installLoadHook(state: HookState): void {
-  if (typeof moduleInternals._load !== 'function' || state.load !== undefined) return;
-  state.load = replace(
-    Module,
-    '_load',
-    (below: () => Load) =>
-      function load(this: unknown, request: unknown) {
-        const exports = Reflect.apply(below(), this, arguments);
-        if (state.active && typeof request === 'string') {
-          const integration = integrationFor(request);
-          if (integration !== undefined) patchCopy(state, integration, exports);
-        }
-        return exports;
-      },
-  );
-}
-
-/**
- * Bun (measured on 1.4.5) calls `Module._load` for no package, imported or required, so there
- * ours goes on `Module._extensions['.js']` as well: Bun calls the function found there, once
- * registered, for every `.js` file it loads as CommonJS through `require`, also the files a
- * package's entry requires when an ES module imported the entry itself. That entry, loaded by
- * the import, passes no hook at all, which is why each integration also patches its library
- * file by file (`patchFile`), before the entry hands its exports to anyone. Nested copies pass
- * too, each with its own path. Measured and not kept: `Bun.plugin` `onLoad` runs for both
- * loads, but CommonJS source returned from it never runs (the module comes out empty), and
- * `onResolve` sees neither the exports nor the built-in `undici`; `Module.prototype.require`,
- * once replaced, is called for every `require()` call but not for an imported entry, with the
- * request string only. Cost, measured on Bun 1.4.5: nothing per request; per CommonJS `.js`
- * load, Bun calling a JavaScript loader at all (a bare pass-through wrapper costs the same:
- * 0–10 ms of CPU for 240 files, within this machine's noise) and one search of the path.
- * Node and Deno keep only `Module._load`, as before.
+ * Node and Deno: ours goes on `Module._extensions['.js']`, which runs once per CommonJS `.js`
+ * file as it first loads, whether `require()` or an ES module's import reached it (measured on
+ * Node 20–26 and Deno 2), and never for a load the module cache answers: a cached `require()`
+ * costs what it costs natively. It sees the module object Node made for the file and the real
+ * path it came from, so every request form is the same file, and a test double that
+ * `Module._load` returns in its place is never seen at all.
  */
 function installCompileHook(state: HookState): void {
   const extensions = moduleInternals._extensions;
-  if (
-    typeof process.versions.bun !== 'string' ||
-    typeof extensions?.['.js'] !== 'function' ||
-    state.compile !== undefined
-  )
-    return;
-  state.compile = replace(
+  if (isBun || typeof extensions?.['.js'] !== 'function' || state.hooks.has('compile')) return;
+  const replacement = replace(
     extensions,
     '.js',
     (below: () => Compile) =>
       function compile(this: unknown, module: unknown, filename: unknown) {
         const result = Reflect.apply(below(), this, arguments);
-        const found = state.active && typeof filename === 'string' ? packageFileOf(filename) : undefined;
-        if (found !== undefined) {
-          const exports = (module as { exports?: unknown } | null)?.exports;
-          if (found.file === found.integration.entry) patchCopy(state, found.integration, exports, found.folder);
-          else patchFile(state, found, exports);
+        if (state.active && typeof filename === 'string') {
+          const recognised = recognise(filename);
+          if (recognised !== undefined) patchRecognised(state, recognised, (module as { exports?: unknown }).exports);
         }
         return result;
       },
   );
+  if (replacement !== undefined) state.hooks.set('compile', replacement as Replacement);
 }
 
 /**
- * Copies loaded before the patch, found in the CommonJS module cache by their entry's path, and
- * every one patched before.
+ * Whether a `require(request)` made from `parent` may load a library file: one naming a library,
+ * or a path (relative or absolute, not a built-in or another package) required by a library's file.
  */
+function mayLoadLibraryFile(parent: unknown, request: string): boolean {
+  if (integrations.some(({ name }) => request.includes(name))) return true;
+  if (request[0] !== '.' && !isAbsolute(request)) return false;
+  return typeof parent === 'string' && isAbsolute(parent) && recognise(parent) !== undefined;
+}
+
+/**
+ * Bun (measured on 1.4.5): once any function is installed on `Module._extensions['.js']`, Bun
+ * hands every required `.js` file to it instead of its own transpiler, so JSX in a `.js` file
+ * stops loading; and it calls `Module._load` for no package. `Bun.plugin` `onLoad` runs for
+ * library files, but CommonJS source returned from it never runs (the module comes out empty,
+ * re-measured with `loader: 'js'` and the source with a call appended). What Bun does call, leaving the
+ * loading itself to Bun, is a `Module.prototype.require` assigned (not defined) in its place: for every `require()`, also those made
+ * by the files of a package whose entry an ES module imported (the entry itself passes no hook,
+ * which is why each integration patches its library file by file). So ours goes there, and
+ * looks only at requires made from a library's file or naming a library: those it resolves with
+ * `Module._resolveFilename` (Bun's own unless someone replaced it; whoever did changes how the
+ * file loads too, so the answer is the file that loaded), and patches only the module the cache
+ * holds under that filename, the same object `require()` returned. Any other `require()` costs a
+ * search of the request string and a map lookup of its parent's folder.
+ */
+function installRequireHook(state: HookState): void {
+  const { prototype } = moduleInternals;
+  if (!isBun || typeof prototype.require !== 'function' || state.hooks.has('require')) return;
+  const replacement = replace(
+    prototype,
+    'require',
+    (below: () => Require) =>
+      function require(this: unknown, request: unknown) {
+        const exports = Reflect.apply(below(), this, arguments);
+        // A file patched already (most requires of a library are cached ones) is not looked up again.
+        if (!state.active || typeof request !== 'string' || state.copies.has(exports) || state.files.has(exports))
+          return exports;
+        const parent = (this as { filename?: unknown } | null)?.filename;
+        if (mayLoadLibraryFile(parent, request)) patchRequired(state, this, request, exports);
+        return exports;
+      },
+    true,
+  );
+  if (replacement !== undefined) state.hooks.set('require', replacement as Replacement);
+}
+
+function patchRequired(state: HookState, parent: unknown, request: string, exports: unknown): void {
+  let filename: string;
+  try {
+    filename = (moduleInternals._resolveFilename as Resolve)(request, parent);
+  } catch {
+    return;
+  }
+  if (!isAbsolute(filename) || loadedModule(filename) !== exports) return;
+  const recognised = recognise(filename);
+  if (recognised !== undefined) patchRecognised(state, recognised, exports);
+}
+
+/**
+ * For a loader that knows a library's file by other means than its path on disk (a bundle, whose
+ * plugin recorded the package name, version and file at build time): patches what `file` (below
+ * the package folder, with `/`) of `name`'s copy at `version` exports, exactly as the load hooks
+ * do: once, version-checked, reported under `folder`. Only while `patchClients()` is on; returns
+ * whether it was (a file of no supported library, or out of range, is left alone all the same).
+ */
+export function patchLibraryFile(
+  name: string,
+  version: string | undefined,
+  file: string,
+  exports: unknown,
+  folder: string,
+): boolean {
+  const state = hookState(false);
+  const integration = integrations.find((candidate) => candidate.name === name);
+  if (state?.active !== true) return false;
+  if (integration !== undefined) patchRecognised(state, { integration, folder, file, version }, exports);
+  return true;
+}
+
+/** The bundle hook's patch: a file the esbuild plugin marked, with the version it read at build time. */
+function patchBundledFile({ integration, folder, file }: KnownFile, version: string, exports: unknown): void {
+  patchLibraryFile(integration.name, version, file, exports, folder);
+}
+
+/** Copies loaded before the patch, found in the CommonJS module cache by their files' paths, and every one patched before. */
 function patchLoadedCopies(state: HookState): void {
   for (const [filename, exports] of loadedModules()) {
-    const integration = integrationFor(filename);
-    if (integration !== undefined) patchCopy(state, integration, exports);
+    const recognised = isAbsolute(filename) ? recognise(filename) : undefined;
+    if (recognised !== undefined) patchRecognised(state, recognised, exports);
   }
-  for (const [exports, { integration }] of state.copies) patchCopy(state, integration, exports);
-  for (const [exports, known] of state.files) patchFile(state, known, exports);
+  repatchKnown(state);
 }
 
 /**
  * Applies the client integrations (grpc-js, http2-wrapper and so got, undici) process-wide: to
- * every copy loaded from now on and to every copy already loaded, which it looks for on every
- * call. What is not installed costs one string comparison per module load.
+ * every copy loaded from now on, as each file loads, and to every copy already loaded.
  *
  * Returns the copies this call patched (`[]` when it only turned the patch on, with no client
  * loaded yet), or `false` when it changed nothing: the patch was on and every loaded copy was
@@ -283,32 +149,32 @@ function patchLoadedCopies(state: HookState): void {
  * call did something".
  */
 export function patchClients(): readonly PatchedClient[] | false {
-  const state = hookState();
+  const state = hookState(true);
   const turnedOn = !state.active;
   state.active = true;
   sharedClientState().clientsPatched = true;
-  installLoadHook(state);
   installCompileHook(state);
+  installRequireHook(state);
   installBundleHook(patchBundledFile);
+  if (turnedOn && isBun)
+    debug(
+      "Bun's built-in undici (what 'undici' names on Bun) is left alone: it has no dispatch to patch; " +
+        "npm's undici, loaded by its file (undici/index.js), is patched",
+    );
   const before = state.patched.size;
   patchLoadedCopies(state);
   const patched = Object.freeze([...state.patched.values()].slice(before));
   return turnedOn || patched.length > 0 ? patched : false;
 }
 
-/** Takes `replacement` off if ours is still on top; returns whether it did. */
-function restoreHook(replacement: Replacement<Load> | Replacement<Compile> | undefined): boolean {
-  return replacement !== undefined && restore(replacement);
-}
-
 /**
  * Undoes `patchClients()`: each patched copy gets its methods back where ours are still the
- * ones installed, and `Module._load` too; where someone patched on top, theirs stays and ours
+ * ones installed, and the load hook too; where someone patched on top, theirs stays and ours
  * passes through. Calling it again after they unhook themselves restores the originals then.
  * Returns whether it did anything: turned the patch off, or took off a pass-through of ours.
  */
 export function unpatchClients(): boolean {
-  const state = hookState();
+  const state = hookState(true);
   const wasActive = state.active;
   state.active = false;
   sharedClientState().clientsPatched = false;
@@ -317,12 +183,9 @@ export function unpatchClients(): boolean {
   for (const [exports, { integration, file }] of state.files)
     restored = integration.unpatchFile(file, exports) || restored;
   state.patched.clear();
-  if (restoreHook(state.load)) {
-    state.load = undefined;
-    restored = true;
-  }
-  if (restoreHook(state.compile)) {
-    state.compile = undefined;
+  for (const [name, replacement] of state.hooks) {
+    if (!restore(replacement)) continue;
+    state.hooks.delete(name);
     restored = true;
   }
   return wasActive || restored;
@@ -334,7 +197,7 @@ export function clientPatchStatus(): {
   patched: readonly PatchedClient[];
   leftAlone: readonly UnsupportedClient[];
 } {
-  const state = (http2 as unknown as { [kHookState]?: HookState })[kHookState];
+  const state = hookState(false);
   return {
     active: state?.active === true,
     patched: Object.freeze([...(state?.patched.values() ?? [])]),

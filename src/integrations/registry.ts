@@ -1,5 +1,5 @@
-// The client libraries the integrations cover, and how a module load or a file path is told to be
-// one of theirs (by the string alone, before anything is loaded or called).
+// The client libraries the integrations cover, and how a file path below node_modules is told to be
+// one of theirs (recognise.ts reads the package.json as well).
 import { grpcJsIntegration } from './grpc-js.js';
 import { http2WrapperIntegration } from './http2-wrapper.js';
 import type { Integration } from './integration.js';
@@ -68,33 +68,6 @@ export interface KnownFile {
   integration: Integration;
   file: string;
   folder: string;
-}
-
-/**
- * What a load of `integration`'s main entry is called with: its name, or the entry by its
- * subpath (`undici/index.js`, how Bun's built-in `undici` is stepped around), with or without
- * `.js`; or (from ESM, and in the module cache) its path.
- */
-const entryRequests = new Map(
-  integrations.map((integration) => {
-    const subpath = `${integration.name}/${integration.entry}`;
-    const posix = `/node_modules/${subpath}`;
-    return [
-      integration,
-      {
-        names: [integration.name, subpath, subpath.replace(/\.js$/, '')],
-        suffixes: [posix, posix.replaceAll('/', '\\')],
-      },
-    ] as const;
-  }),
-);
-
-/** The integration whose main entry `request` names, judged by the string alone. */
-export function integrationFor(request: string): Integration | undefined {
-  for (const [integration, { names, suffixes }] of entryRequests) {
-    if (names.includes(request) || suffixes.some((suffix) => request.endsWith(suffix))) return integration;
-  }
-  return undefined;
 }
 
 /** Each integration's package folder below `node_modules`, with `/` and with `\\`. */
