@@ -44,14 +44,15 @@ const pin = (cpu, command) => (pinned ? ['taskset', ['-c', String(cpu), ...comma
  * The command line of a client on `runtime` (from compat/runtimes.mjs): a way to force GC,
  * extra V8 flags (Bun has none to take), and the runtime's `register` preload if asked for.
  */
-function clientCommand(runtime, config, { wrapper = [], v8Flags = [], preload = false } = {}) {
+function clientCommand(runtime, config, { wrapper = [], v8Flags = [], preload = false, pinned = true } = {}) {
   const preloadArgs = preload ? Object.values(runtime.preloads)[0] : [];
   const flags = {
     node: ['--expose-gc', ...v8Flags, ...preloadArgs],
     bun: [...preloadArgs],
     deno: ['run', '-A', `--v8-flags=${['--expose-gc', ...v8Flags].join(',')}`, ...preloadArgs],
   }[runtime.kind];
-  return pin(0, [...wrapper, runtime.bin, ...flags, join(here, 'client.mjs'), JSON.stringify(config)]);
+  const command = [...wrapper, runtime.bin, ...flags, join(here, 'client.mjs'), JSON.stringify(config)];
+  return pinned ? pin(0, command) : [command[0], command.slice(1)];
 }
 
 /** Starts a client and forwards its stderr, prefixed, without cachegrind's one line of noise. */
@@ -166,6 +167,8 @@ export async function countInstructions(runtime, config, preload) {
       wrapper,
       v8Flags: instructionV8Flags,
       preload,
+      // A count does not depend on the CPU it ran on, so counts run side by side (run.mjs).
+      pinned: false,
     });
     const summary = /^summary:\s+(\d+)/m.exec(readFileSync(out, 'utf8'));
     if (!summary) throw new Error(`no summary line in ${out}`);

@@ -4,18 +4,20 @@
 //
 //   --verdict               the run the README's verdicts come from: Node 20 (this node) and 24,
 //                           then 26 and Bun; c100, stream64m and grpc100 with 20 rounds; the soak.
-//                           With --instructions: c100, grpc100 and c100libs counted on Node 20 and 24
+//                           With --instructions: c100, c100data and grpc100 counted on Node 20, 22,
+//                           24 and 26, and Bun's c100 and c100data timed (cachegrind does not serve there)
 //   --quick                 fewer rounds and smaller workloads: a smoke run of the harness
 //   --runtime a,b           node (this one), node22, node24, node26, bun, deno (as npm run compat finds them); default node
 //   --rounds N              interleaved rounds for every workload (default: per workload, 10-20)
-//   --workloads a,b         c1, c100, stream64m, streams10k, grpc100, c100libs (default all)
+//   --workloads a,b         c1, c100, c100data, stream64m, streams10k, grpc100, c100libs (default all)
 //   --variants a,b          shimmed, native-again, naive, listener-bind (default all; native always runs)
 //   --soak-requests N       requests through one session in the soak (default 100000)
 //   --no-soak               skip the soak
 //   --extra name=file       also measure another build's connect() (e.g. test/bench/experiments/*.mjs)
 //   --instructions          count instructions instead of timing (valgrind cachegrind): each
 //                           variant in a client process of its own, at two sizes; reports the
-//                           marginal instructions per request (per MiB for stream64m)
+//                           marginal instructions per request (per MiB for stream64m), two
+//                           counts at a time; Bun, which cachegrind does not serve, is timed
 //   --no-pin                don't pin the client to CPU 0 and the server to the last CPU
 //   --write-readme          also write the whole report into test/bench/RESULTS.md (timing and
 //                           --instructions runs each have their place there) and, from an
@@ -38,6 +40,7 @@ import {
   summarize,
   summarizeInstructions,
   targetsTable,
+  timedSummaryTable,
 } from './report.mjs';
 import { workloads } from './workloads.mjs';
 
@@ -65,7 +68,12 @@ const { values: opts } = parseArgs({
 
 /** What --verdict stands for, unless an option given beside it says otherwise. */
 const verdict = opts.instructions
-  ? { runtime: 'node,node24', workloads: 'c100,grpc100,c100libs', variants: 'shimmed,naive,native-again' }
+  ? {
+      runtime: 'node,node22,node24,node26,bun',
+      workloads: 'c100,c100data,grpc100',
+      variants: 'shimmed,naive,native-again',
+      rounds: '20',
+    }
   : {
       runtime: 'node,node24,node26,bun',
       workloads: 'c100,stream64m,grpc100',
@@ -172,20 +180,19 @@ async function instructionsFor(runtime, origin) {
     const sizes = base.quick ? spec.quick : spec.full;
     const names = processVariants ? Object.keys(processVariants) : variantNames;
     const counts = Object.fromEntries(names.map((name) => [name, []]));
-    for (const [i, size] of sizes.entries()) {
-      for (const name of i % 2 ? [...names].reverse() : names) {
-        const config = { ...base, origin, workload: id, variant: name, size };
-        const { instructions, wrong } = await countInstructions(
-          runtime,
-          config,
-          processVariants?.[name].preload === true,
-        );
-        counts[name][i] = instructions;
-        console.error(
-          `[${runtime.id}] instructions ${id} ${name} ${size} ${spec.unit}s: ${instructions.toLocaleString('en')}${wrong ? `, ${wrong} wrong context` : ''}`,
-        );
-      }
-    }
+    const jobs = sizes.flatMap((size, i) => (i % 2 ? [...names].reverse() : names).map((name) => ({ name, size, i })));
+    await inPairs(jobs, async ({ name, size, i }) => {
+      const config = { ...base, origin, workload: id, variant: name, size };
+      const { instructions, wrong } = await countInstructions(
+        runtime,
+        config,
+        processVariants?.[name].preload === true,
+      );
+      counts[name][i] = instructions;
+      console.error(
+        `[${runtime.id}] instructions ${id} ${name} ${size} ${spec.unit}s: ${instructions.toLocaleString('en')}${wrong ? `, ${wrong} wrong context` : ''}`,
+      );
+    });
     out[id] = {
       label: workloads[id].label(sizes[1]),
       unit: spec.unit,
@@ -196,6 +203,32 @@ async function instructionsFor(runtime, origin) {
   }
   return out;
 }
+
+/** Runs `job` on every item, two at a time (this machine has two cores), in the list's order. */
+async function inPairs(items, job) {
+  const queue = [...items];
+  const worker = async () => {
+    while (queue.length) await job(queue.shift());
+  };
+  await Promise.all([worker(), worker()]);
+}
+
+/**
+ * In an instruction-count run, a runtime cachegrind does not serve (Bun) is timed instead: the
+ * in-process workloads that have instruction sizes, in interleaved rounds as a timing run does.
+ */
+async function timedInstead(runtime, origin) {
+  const timedWorkloads = base.workloads.filter((id) => workloads[id].instructions);
+  const bench = await runClient(
+    runtime,
+    { ...base, workloads: timedWorkloads, mode: 'bench', origin, softLimitMs: 14 * MIN },
+    18 * MIN,
+  );
+  return { version: bench.version, raw: bench, summary: summarize(bench) };
+}
+
+/** Whether cachegrind counts this runtime's instructions (Bun's JIT does not run under it). */
+const countable = (runtime) => runtime.kind !== 'bun';
 
 /** Runs every requested runtime against one server; returns the results, as saved. */
 async function run() {
@@ -223,6 +256,10 @@ async function run() {
   for (const runtime of ready) {
     const entry = (results.runtimes[runtime.id] = {});
     try {
+      if (opts.instructions && !countable(runtime)) {
+        Object.assign(entry, await timedInstead(runtime, server.origin));
+        continue;
+      }
       if (opts.instructions) {
         entry.version = (await runClient(runtime, { mode: 'version' }, MIN)).version;
         entry.instructions = await instructionsFor(runtime, server.origin);
@@ -256,17 +293,25 @@ function render(results, file) {
     `_Machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, ${machine.os}; server on Node ${machine.serverNode}; pinned: ${machine.pinned}._`,
     '',
   ];
-  if (Object.values(results.runtimes).some((entry) => entry.summary)) {
-    lines.push(
-      'Client CPU and wall time are medians over interleaved rounds (ABBA: the variants in one order, then the reverse); each ratio is the median of per-round ratios to native in the same round, with a 95 % bootstrap interval. Main-thread CPU is `process.threadCpuUsage()`, where the runtime has it. `native-again` is a second native session: how far native strays from itself on this machine.',
-      '',
-      targetsTable(results.runtimes),
-    );
-  } else {
+  const counted = Object.values(results.runtimes).some((entry) => entry.instructions);
+  if (counted) {
     lines.push(
       'Instructions executed by the client process (all its threads), counted by cachegrind with no cache simulation; each variant in a process of its own, at two sizes. Marginal = the difference of the two counts over the difference of the sizes, so start-up and JIT warm-up cancel out. `native-again` is native in a second process: how far the count strays from itself.',
       '',
       instructionsSummaryTable(results.runtimes),
+    );
+    if (Object.values(results.runtimes).some((entry) => entry.summary))
+      lines.push(
+        '',
+        'Where cachegrind does not serve (Bun), client CPU instead, in interleaved rounds: each ratio the median of per-round ratios to native in the same round, with a 95 % bootstrap interval.',
+        '',
+        timedSummaryTable(results.runtimes),
+      );
+  } else {
+    lines.push(
+      'Client CPU and wall time are medians over interleaved rounds (ABBA: the variants in one order, then the reverse); each ratio is the median of per-round ratios to native in the same round, with a 95 % bootstrap interval. Main-thread CPU is `process.threadCpuUsage()`, where the runtime has it. `native-again` is a second native session: how far native strays from itself on this machine.',
+      '',
+      targetsTable(results.runtimes),
     );
   }
   for (const [name, entry] of Object.entries(results.runtimes)) {
