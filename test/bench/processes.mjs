@@ -170,10 +170,29 @@ export async function countInstructions(runtime, config, preload) {
       // A count does not depend on the CPU it ran on, so counts run side by side (run.mjs).
       pinned: false,
     });
-    const summary = /^summary:\s+(\d+)/m.exec(readFileSync(out, 'utf8'));
+    const text = readFileSync(out, 'utf8');
+    const summary = /^summary:\s+(\d+)/m.exec(text);
     if (!summary) throw new Error(`no summary line in ${out}`);
-    return { instructions: Number(summary[1]), wrong: result.wrong };
+    return { instructions: Number(summary[1]), compiling: compilingInstructions(text), wrong: result.wrong };
   } finally {
     rmSync(out, { force: true });
   }
+}
+
+/** V8's optimizing compilers (TurboFan, Turboshaft, Maglev), by the C++ names cachegrind reports. */
+const compilerFunction = /v8::internal::(compiler|maglev)::|turboshaft/i;
+
+/**
+ * Of a cachegrind output, the instructions spent in V8's optimizing compilers: with
+ * `--predictable` they compile on the main thread, so a count includes the compiling done
+ * between the two sizes, which the marginal count does not cancel (NOTES.md).
+ */
+function compilingInstructions(text) {
+  let total = 0;
+  let inCompiler = false;
+  for (const line of text.split('\n')) {
+    if (line.startsWith('fn=')) inCompiler = compilerFunction.test(line);
+    else if (inCompiler && line.charCodeAt(0) >= 48 && line.charCodeAt(0) <= 57) total += Number(line.split(' ')[1]);
+  }
+  return total;
 }

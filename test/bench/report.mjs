@@ -91,10 +91,9 @@ export function summarize(bench) {
 /** Marginal instructions per unit (request, MiB) of each variant, and as a multiple of native's. */
 export function summarizeInstructions(instructions) {
   const out = {};
-  for (const [name, { label, unit, sizes, counts, baseline = 'native' }] of Object.entries(instructions)) {
-    const marginal = Object.fromEntries(
-      Object.entries(counts).map(([variant, [small, large]]) => [variant, (large - small) / (sizes[1] - sizes[0])]),
-    );
+  for (const [name, { label, unit, sizes, counts, compiling, baseline = 'native' }] of Object.entries(instructions)) {
+    const perUnit = ([small, large]) => (large - small) / (sizes[1] - sizes[0]);
+    const marginal = Object.fromEntries(Object.entries(counts).map(([variant, pair]) => [variant, perUnit(pair)]));
     const rows = Object.fromEntries(
       Object.entries(counts).map(([variant, [small, large]]) => [
         variant,
@@ -103,6 +102,8 @@ export function summarizeInstructions(instructions) {
           large,
           perUnit: marginal[variant],
           ratio: marginal[variant] / marginal[baseline],
+          // Runs saved before the split was counted have none.
+          compilingPerUnit: compiling?.[variant] ? perUnit(compiling[variant]) : undefined,
         },
       ]),
     );
@@ -330,18 +331,30 @@ function verdictCell(row, naive, target) {
 
 /** The instruction counts of one runtime: per workload and variant, the marginal cost. */
 export function instructionsTable(summary) {
+  // The compiling split is counted since issue 29; a run saved before it has no such columns.
+  const split = Object.values(summary).some(({ rows }) => Object.values(rows).some((row) => row.compilingPerUnit));
   const lines = [
-    '| workload | variant | instructions, smaller size | larger size | marginal | × native |',
-    '|---|---|--:|--:|--:|--:|',
+    `| workload | variant | instructions, smaller size | larger size | marginal |${split ? ' of which compiling |' : ''} × native |${split ? ' without compiling, × native |' : ''}`,
+    `|---|---|--:|--:|--:|--:|${split ? '--:|--:|' : ''}`,
   ];
   const m = (value) => (Number.isFinite(value) ? `${(value / 1e6).toFixed(1)} M` : 'n/a');
+  const k = (value) => (Number.isFinite(value) ? `${Math.round(value / 100) / 10} k` : 'n/a');
   for (const { label, unit, sizes, rows, baseline } of Object.values(summary)) {
     let first = true;
+    const base = rows[baseline];
     for (const [variant, row] of Object.entries(rows)) {
-      const marginal = Number.isFinite(row.perUnit) ? `${Math.round(row.perUnit / 100) / 10} k/${unit}` : 'n/a';
-      lines.push(
-        `| ${first ? withBaseline(`${label} (${sizes.join(' and ')} ${unit}s)`, baseline) : ''} | ${variant} | ${m(row.small)} | ${m(row.large)} | ${marginal} | ${f(row.ratio, 3)} |`,
-      );
+      const executed = (row.perUnit - row.compilingPerUnit) / (base.perUnit - base.compilingPerUnit);
+      const cells = [
+        first ? withBaseline(`${label} (${sizes.join(' and ')} ${unit}s)`, baseline) : '',
+        variant,
+        m(row.small),
+        m(row.large),
+        `${k(row.perUnit)}/${unit}`,
+        ...(split ? [k(row.compilingPerUnit)] : []),
+        f(row.ratio, 3),
+        ...(split ? [f(executed, 3)] : []),
+      ];
+      lines.push(`| ${cells.join(' | ')} |`);
       first = false;
     }
   }

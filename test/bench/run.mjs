@@ -18,6 +18,7 @@
 //                           variant in a client process of its own, at two sizes; reports the
 //                           marginal instructions per request (per MiB for stream64m), two
 //                           counts at a time; Bun, which cachegrind does not serve, is timed
+//   --sizes a,b             with --instructions: count at these two sizes instead of the workload's
 //   --no-pin                don't pin the client to CPU 0 and the server to the last CPU
 //   --write-readme          also write the whole report into test/bench/RESULTS.md (timing and
 //                           --instructions runs each have their place there) and, from an
@@ -58,6 +59,7 @@ const { values: opts } = parseArgs({
     variants: { type: 'string' },
     'no-pin': { type: 'boolean', default: false },
     instructions: { type: 'boolean', default: false },
+    sizes: { type: 'string' },
     'soak-requests': { type: 'string' },
     'no-soak': { type: 'boolean', default: false },
     extra: { type: 'string', multiple: true, default: [] },
@@ -177,18 +179,17 @@ async function instructionsFor(runtime, origin) {
   for (const id of workloadNames) {
     const { instructions: spec, processVariants } = workloads[id];
     if (!spec) continue;
-    const sizes = base.quick ? spec.quick : spec.full;
+    const sizes = opts.sizes ? opts.sizes.split(',').map(Number) : base.quick ? spec.quick : spec.full;
     const names = processVariants ? Object.keys(processVariants) : variantNames;
     const counts = Object.fromEntries(names.map((name) => [name, []]));
+    const compiling = Object.fromEntries(names.map((name) => [name, []]));
     const jobs = sizes.flatMap((size, i) => (i % 2 ? [...names].reverse() : names).map((name) => ({ name, size, i })));
     await inPairs(jobs, async ({ name, size, i }) => {
       const config = { ...base, origin, workload: id, variant: name, size };
-      const { instructions, wrong } = await countInstructions(
-        runtime,
-        config,
-        processVariants?.[name].preload === true,
-      );
+      const count = await countInstructions(runtime, config, processVariants?.[name].preload === true);
+      const { instructions, wrong } = count;
       counts[name][i] = instructions;
+      compiling[name][i] = count.compiling;
       console.error(
         `[${runtime.id}] instructions ${id} ${name} ${size} ${spec.unit}s: ${instructions.toLocaleString('en')}${wrong ? `, ${wrong} wrong context` : ''}`,
       );
@@ -198,6 +199,7 @@ async function instructionsFor(runtime, origin) {
       unit: spec.unit,
       sizes,
       counts,
+      compiling,
       baseline: workloads[id].baseline ?? 'native',
     };
   }
