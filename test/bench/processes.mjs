@@ -148,7 +148,8 @@ export async function startServer() {
   return {
     origin: message.origin,
     stop: () => {
-      server.disconnect();
+      // A server that is gone already (it exited) is not an error at the end of a run.
+      if (server.connected) server.disconnect();
       server.kill();
     },
   };

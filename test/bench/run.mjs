@@ -4,8 +4,9 @@
 //
 //   --verdict               the run the README's verdicts come from: Node 20 (this node) and 24,
 //                           then 26 and Bun; c100, stream64m and grpc100 with 20 rounds; the soak.
-//                           With --instructions: c100, c100data and grpc100 counted on Node 20, 22,
-//                           24 and 26, and Bun's c100 and c100data timed (cachegrind does not serve there)
+//                           With --instructions: c100 and c100data counted on Node 20, 22, 24 and 26,
+//                           and timed on Bun (cachegrind does not serve there); add
+//                           `--workloads c100,c100data,grpc100` for grpc-js too (an hour more)
 //   --quick                 fewer rounds and smaller workloads: a smoke run of the harness
 //   --runtime a,b           node (this one), node22, node24, node26, bun, deno (as npm run compat finds them); default node
 //   --rounds N              interleaved rounds for every workload (default: per workload, 10-20)
@@ -72,7 +73,7 @@ const { values: opts } = parseArgs({
 const verdict = opts.instructions
   ? {
       runtime: 'node,node22,node24,node26,bun',
-      workloads: 'c100,c100data,grpc100',
+      workloads: 'c100,c100data',
       variants: 'shimmed,naive,native-again',
       rounds: '20',
     }
@@ -281,6 +282,8 @@ async function run() {
     } catch (error) {
       entry.error = error.message;
       console.error(`${runtime.id}: ${error.message}`);
+    } finally {
+      save(results);
     }
   }
   server.stop();
@@ -377,6 +380,23 @@ function withoutRawRounds(results) {
   return { ...results, runtimes };
 }
 
+/**
+ * Writes `results` where this run's results go; returns the file. Called after each runtime too,
+ * so that a run that fails late (hours into counting) keeps what it measured.
+ */
+function save(results) {
+  const date = results.startedAt.slice(0, 10);
+  const suffix = `${opts.instructions ? '-instructions' : ''}${opts.quick ? '-quick' : ''}${opts.extra.length ? '-experiments' : ''}`;
+  const name = `${opts.verdict ? 'verdict' : runtimeNames.replaceAll(',', '+')}-${date}${suffix}.json`;
+  // The raw rounds (thousands of lines a run) stay on this machine, in results/raw/, which git
+  // ignores; results/ keeps what the reports are rendered from, which the README and NOTES.md cite.
+  const saved = join(here, 'results', name);
+  mkdirSync(join(here, 'results', 'raw'), { recursive: true });
+  writeFileSync(join(here, 'results', 'raw', name), `${JSON.stringify(results, null, 2)}\n`);
+  writeFileSync(saved, `${JSON.stringify(withoutRawRounds(results), null, 2)}\n`);
+  return saved;
+}
+
 let results;
 let file;
 if (opts.from) {
@@ -384,15 +404,7 @@ if (opts.from) {
   results = JSON.parse(readFileSync(file, 'utf8'));
 } else {
   results = await run();
-  const date = results.startedAt.slice(0, 10);
-  const suffix = `${opts.instructions ? '-instructions' : ''}${opts.quick ? '-quick' : ''}${opts.extra.length ? '-experiments' : ''}`;
-  const name = `${opts.verdict ? 'verdict' : runtimeNames.replaceAll(',', '+')}-${date}${suffix}.json`;
-  // The raw rounds (thousands of lines a run) stay on this machine, in results/raw/, which git
-  // ignores; results/ keeps what the reports are rendered from, which the README and NOTES.md cite.
-  file = join(here, 'results', name);
-  mkdirSync(join(here, 'results', 'raw'), { recursive: true });
-  writeFileSync(join(here, 'results', 'raw', name), `${JSON.stringify(results, null, 2)}\n`);
-  writeFileSync(file, `${JSON.stringify(withoutRawRounds(results), null, 2)}\n`);
+  file = save(results);
 }
 const report = render(results, file.slice(root.length + 1));
 console.log(`\n${report}`);
