@@ -6,7 +6,7 @@
 //                           then 26 and Bun; c100, stream64m and grpc100 with 20 rounds; the soak.
 //                           With --instructions: c100 and c100data counted on Node 20, 22, 24 and 26,
 //                           and timed on Bun (cachegrind does not serve there); add
-//                           `--workloads c100,c100data,grpc100` for grpc-js too (an hour more)
+//                           `--workloads c100,c100data,grpc100` for grpc-js too (about as long again)
 //   --quick                 fewer rounds and smaller workloads: a smoke run of the harness
 //   --runtime a,b           node (this one), node22, node24, node26, bun, deno (as npm run compat finds them); default node
 //   --rounds N              interleaved rounds for every workload (default: per workload, 10-20)
@@ -301,7 +301,7 @@ function render(results, file) {
   const counted = Object.values(results.runtimes).some((entry) => entry.instructions);
   if (counted) {
     lines.push(
-      'Instructions executed by the client process (all its threads), counted by cachegrind with no cache simulation; each variant in a process of its own, at two sizes. Marginal = the difference of the two counts over the difference of the sizes, so start-up and JIT warm-up cancel out. `native-again` is native in a second process: how far the count strays from itself.',
+      'Instructions executed by the client process (all its threads), counted by cachegrind with no cache simulation; each variant in a process of its own, at two sizes. Marginal = the difference of the two counts over the difference of the sizes, so start-up and connecting cancel out; JIT warm-up does only where it is over by the smaller size, so the tables say how much of the marginal count the optimizing compilers of V8 executed, and the ratio without it (test/bench/NOTES.md). `native-again` is native in a second process: how far the count strays from itself.',
       '',
       instructionsSummaryTable(results.runtimes),
     );

@@ -3,7 +3,7 @@
 // when the parent goes away (IPC disconnect), or after MAX_LIFETIME_MS whatever happens.
 import http2 from 'node:http2';
 
-// A safety net only: a `--verdict --instructions` run counts for about three hours on two cores.
+// A safety net only: counting instructions (`--instructions`) can take hours on two cores.
 const MAX_LIFETIME_MS = 6 * 60 * 60_000;
 const CHUNK = 16 * 1024;
 const KIB = Buffer.alloc(1024, 'a');
