@@ -46,7 +46,7 @@ export function replace<T extends Method>(
     own === undefined
       ? () => Reflect.get(Object.getPrototypeOf(holder) as object, key, holder) as T
       : () => (own.get ? Reflect.apply(own.get, holder, []) : own.value) as T;
-  const patched = wrap(below);
+  const patched = constructedAs(original, wrap(below));
   Object.defineProperty(patched, 'name', { value: original.name || String(key), configurable: true });
   Object.defineProperty(patched, 'length', { value: original.length, configurable: true });
   if (assign || (own !== undefined && !own.configurable)) (holder as Record<PropertyKey, unknown>)[key] = patched;
@@ -58,6 +58,30 @@ export function replace<T extends Method>(
       configurable: true,
     });
   return assign ? { holder, key, own, patched, assign } : { holder, key, own, patched };
+}
+
+/** Whether `new` can call `fn` at all, found without calling it. */
+function isConstructor(fn: unknown): boolean {
+  try {
+    Reflect.construct(Object, [], fn as new () => unknown);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * `patched`, or, where the original is a method that `new` refuses (a class's, or a runtime's
+ * builtin) and `patched` is not, a method that calls it: `new` then throws as on the original.
+ */
+function constructedAs<T extends Method>(original: T, patched: T): T {
+  if (typeof original !== 'function' || isConstructor(original) || !isConstructor(patched)) return patched;
+  const methods = {
+    method(this: unknown) {
+      return Reflect.apply(patched, this, arguments);
+    },
+  };
+  return methods.method as unknown as T;
 }
 
 /** True while ours is still the method installed: nobody patched on top of it since. */

@@ -43,20 +43,24 @@ export function scopingRequest(
   below: (session: ClientHttp2Session) => Request,
   scopes: (below: Request) => boolean,
 ): Request {
-  return function request(this: ClientHttp2Session, headers?: unknown, options?: unknown) {
-    const original = below(this);
-    if (!scopes(original)) return Reflect.apply(original, this, arguments);
-    const scope = new AsyncResource('PendingRequest');
-    let stream: ClientHttp2Stream;
-    try {
-      stream = Reflect.apply(original, this, arguments) as ClientHttp2Stream;
-    } catch (error) {
-      scope.emitDestroy();
-      throw error;
-    }
-    bindOrDestroy(stream, scope);
-    return stream;
-  } as Request;
+  // A method, as the session class's `request` is: `new session.request()` throws as natively.
+  const methods = {
+    request(this: ClientHttp2Session, headers?: unknown, options?: unknown) {
+      const original = below(this);
+      if (!scopes(original)) return Reflect.apply(original, this, arguments);
+      const scope = new AsyncResource('PendingRequest');
+      let stream: ClientHttp2Stream;
+      try {
+        stream = Reflect.apply(original, this, arguments) as ClientHttp2Stream;
+      } catch (error) {
+        scope.emitDestroy();
+        throw error;
+      }
+      bindOrDestroy(stream, scope);
+      return stream;
+    },
+  };
+  return methods.request as Request;
 }
 
 /**
@@ -162,9 +166,26 @@ export function bindSession<T extends ClientHttp2Session>(session: T, gate: Patc
   };
   state.request = scopedRequestFor(session, state);
   target[kSession] = state;
-  target.emit = sessionEmit;
-  target.request = state.request;
+  coverOwn(target, 'emit', sessionEmit);
+  coverOwn(target, 'request', state.request);
   return session;
+}
+
+/**
+ * Puts `ours` on the session as its own `key`, as unseen as the inherited method it covers:
+ * not enumerable (keys, spread and `for…in` see what they see natively), unless it covers an
+ * own property someone assigned, whose enumerability it keeps. Once per session, not per request.
+ */
+function coverOwn(target: object, key: 'emit' | 'request', ours: unknown): void {
+  const own = Object.getOwnPropertyDescriptor(target, key);
+  if (own?.configurable === false) (target as Record<string, unknown>)[key] = ours;
+  else
+    Object.defineProperty(target, key, {
+      value: ours,
+      writable: true,
+      enumerable: own?.enumerable ?? false,
+      configurable: true,
+    });
 }
 
 /**

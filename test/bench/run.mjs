@@ -4,18 +4,22 @@
 //
 //   --verdict               the run the README's verdicts come from: Node 20 (this node) and 24,
 //                           then 26 and Bun; c100, stream64m and grpc100 with 20 rounds; the soak.
-//                           With --instructions: c100, grpc100 and c100libs counted on Node 20 and 24
+//                           With --instructions: c100 and c100data counted on Node 20, 22, 24 and 26,
+//                           and timed on Bun (cachegrind does not serve there); add
+//                           `--workloads c100,c100data,grpc100` for grpc-js too (about as long again)
 //   --quick                 fewer rounds and smaller workloads: a smoke run of the harness
 //   --runtime a,b           node (this one), node22, node24, node26, bun, deno (as npm run compat finds them); default node
 //   --rounds N              interleaved rounds for every workload (default: per workload, 10-20)
-//   --workloads a,b         c1, c100, stream64m, streams10k, grpc100, c100libs (default all)
+//   --workloads a,b         c1, c100, c100data, stream64m, streams10k, grpc100, c100libs (default all)
 //   --variants a,b          shimmed, native-again, naive, listener-bind (default all; native always runs)
 //   --soak-requests N       requests through one session in the soak (default 100000)
 //   --no-soak               skip the soak
 //   --extra name=file       also measure another build's connect() (e.g. test/bench/experiments/*.mjs)
 //   --instructions          count instructions instead of timing (valgrind cachegrind): each
 //                           variant in a client process of its own, at two sizes; reports the
-//                           marginal instructions per request (per MiB for stream64m)
+//                           marginal instructions per request (per MiB for stream64m), two
+//                           counts at a time; Bun, which cachegrind does not serve, is timed
+//   --sizes a,b             with --instructions: count at these two sizes instead of the workload's
 //   --no-pin                don't pin the client to CPU 0 and the server to the last CPU
 //   --write-readme          also write the whole report into test/bench/RESULTS.md (timing and
 //                           --instructions runs each have their place there) and, from an
@@ -38,6 +42,7 @@ import {
   summarize,
   summarizeInstructions,
   targetsTable,
+  timedSummaryTable,
 } from './report.mjs';
 import { workloads } from './workloads.mjs';
 
@@ -55,6 +60,7 @@ const { values: opts } = parseArgs({
     variants: { type: 'string' },
     'no-pin': { type: 'boolean', default: false },
     instructions: { type: 'boolean', default: false },
+    sizes: { type: 'string' },
     'soak-requests': { type: 'string' },
     'no-soak': { type: 'boolean', default: false },
     extra: { type: 'string', multiple: true, default: [] },
@@ -65,7 +71,12 @@ const { values: opts } = parseArgs({
 
 /** What --verdict stands for, unless an option given beside it says otherwise. */
 const verdict = opts.instructions
-  ? { runtime: 'node,node24', workloads: 'c100,grpc100,c100libs', variants: 'shimmed,naive,native-again' }
+  ? {
+      runtime: 'node,node22,node24,node26,bun',
+      workloads: 'c100,c100data',
+      variants: 'shimmed,naive,native-again',
+      rounds: '20',
+    }
   : {
       runtime: 'node,node24,node26,bun',
       workloads: 'c100,stream64m,grpc100',
@@ -169,33 +180,58 @@ async function instructionsFor(runtime, origin) {
   for (const id of workloadNames) {
     const { instructions: spec, processVariants } = workloads[id];
     if (!spec) continue;
-    const sizes = base.quick ? spec.quick : spec.full;
+    const sizes = opts.sizes ? opts.sizes.split(',').map(Number) : base.quick ? spec.quick : spec.full;
     const names = processVariants ? Object.keys(processVariants) : variantNames;
     const counts = Object.fromEntries(names.map((name) => [name, []]));
-    for (const [i, size] of sizes.entries()) {
-      for (const name of i % 2 ? [...names].reverse() : names) {
-        const config = { ...base, origin, workload: id, variant: name, size };
-        const { instructions, wrong } = await countInstructions(
-          runtime,
-          config,
-          processVariants?.[name].preload === true,
-        );
-        counts[name][i] = instructions;
-        console.error(
-          `[${runtime.id}] instructions ${id} ${name} ${size} ${spec.unit}s: ${instructions.toLocaleString('en')}${wrong ? `, ${wrong} wrong context` : ''}`,
-        );
-      }
-    }
+    const compiling = Object.fromEntries(names.map((name) => [name, []]));
+    const jobs = sizes.flatMap((size, i) => (i % 2 ? [...names].reverse() : names).map((name) => ({ name, size, i })));
+    await inPairs(jobs, async ({ name, size, i }) => {
+      const config = { ...base, origin, workload: id, variant: name, size };
+      const count = await countInstructions(runtime, config, processVariants?.[name].preload === true);
+      const { instructions, wrong } = count;
+      counts[name][i] = instructions;
+      compiling[name][i] = count.compiling;
+      console.error(
+        `[${runtime.id}] instructions ${id} ${name} ${size} ${spec.unit}s: ${instructions.toLocaleString('en')}${wrong ? `, ${wrong} wrong context` : ''}`,
+      );
+    });
     out[id] = {
       label: workloads[id].label(sizes[1]),
       unit: spec.unit,
       sizes,
       counts,
+      compiling,
       baseline: workloads[id].baseline ?? 'native',
     };
   }
   return out;
 }
+
+/** Runs `job` on every item, two at a time (this machine has two cores), in the list's order. */
+async function inPairs(items, job) {
+  const queue = [...items];
+  const worker = async () => {
+    while (queue.length) await job(queue.shift());
+  };
+  await Promise.all([worker(), worker()]);
+}
+
+/**
+ * In an instruction-count run, a runtime cachegrind does not serve (Bun) is timed instead: the
+ * in-process workloads that have instruction sizes, in interleaved rounds as a timing run does.
+ */
+async function timedInstead(runtime, origin) {
+  const timedWorkloads = base.workloads.filter((id) => workloads[id].instructions);
+  const bench = await runClient(
+    runtime,
+    { ...base, workloads: timedWorkloads, mode: 'bench', origin, softLimitMs: 14 * MIN },
+    18 * MIN,
+  );
+  return { version: bench.version, raw: bench, summary: summarize(bench) };
+}
+
+/** Whether cachegrind counts this runtime's instructions (Bun's JIT does not run under it). */
+const countable = (runtime) => runtime.kind !== 'bun';
 
 /** Runs every requested runtime against one server; returns the results, as saved. */
 async function run() {
@@ -223,6 +259,10 @@ async function run() {
   for (const runtime of ready) {
     const entry = (results.runtimes[runtime.id] = {});
     try {
+      if (opts.instructions && !countable(runtime)) {
+        Object.assign(entry, await timedInstead(runtime, server.origin));
+        continue;
+      }
       if (opts.instructions) {
         entry.version = (await runClient(runtime, { mode: 'version' }, MIN)).version;
         entry.instructions = await instructionsFor(runtime, server.origin);
@@ -242,6 +282,8 @@ async function run() {
     } catch (error) {
       entry.error = error.message;
       console.error(`${runtime.id}: ${error.message}`);
+    } finally {
+      save(results);
     }
   }
   server.stop();
@@ -256,17 +298,25 @@ function render(results, file) {
     `_Machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, ${machine.os}; server on Node ${machine.serverNode}; pinned: ${machine.pinned}._`,
     '',
   ];
-  if (Object.values(results.runtimes).some((entry) => entry.summary)) {
+  const counted = Object.values(results.runtimes).some((entry) => entry.instructions);
+  if (counted) {
+    lines.push(
+      'Instructions executed by the client process (all its threads), counted by cachegrind with no cache simulation; each variant in a process of its own, at two sizes. Marginal = the difference of the two counts over the difference of the sizes, so start-up and connecting cancel out; JIT warm-up does only where it is over by the smaller size, so the tables say how much of the marginal count the optimizing compilers of V8 executed, and the ratio without it (test/bench/NOTES.md). `native-again` is native in a second process: how far the count strays from itself.',
+      '',
+      instructionsSummaryTable(results.runtimes),
+    );
+    if (Object.values(results.runtimes).some((entry) => entry.summary))
+      lines.push(
+        '',
+        'Where cachegrind does not serve (Bun), client CPU instead, in interleaved rounds: each ratio the median of per-round ratios to native in the same round, with a 95 % bootstrap interval.',
+        '',
+        timedSummaryTable(results.runtimes),
+      );
+  } else {
     lines.push(
       'Client CPU and wall time are medians over interleaved rounds (ABBA: the variants in one order, then the reverse); each ratio is the median of per-round ratios to native in the same round, with a 95 % bootstrap interval. Main-thread CPU is `process.threadCpuUsage()`, where the runtime has it. `native-again` is a second native session: how far native strays from itself on this machine.',
       '',
       targetsTable(results.runtimes),
-    );
-  } else {
-    lines.push(
-      'Instructions executed by the client process (all its threads), counted by cachegrind with no cache simulation; each variant in a process of its own, at two sizes. Marginal = the difference of the two counts over the difference of the sizes, so start-up and JIT warm-up cancel out. `native-again` is native in a second process: how far the count strays from itself.',
-      '',
-      instructionsSummaryTable(results.runtimes),
     );
   }
   for (const [name, entry] of Object.entries(results.runtimes)) {
@@ -292,17 +342,19 @@ function render(results, file) {
   return lines.join('\n');
 }
 
+const GENERATED =
+  '<!-- Generated by `npm run bench -- --write-readme` (or `--from <results file> --write-readme`); edits here are overwritten. -->';
+
 /** Replaces what lies between `<!-- ${marker}:start -->` and `<!-- ${marker}:end -->` in `file`. */
-function writeBetween(file, marker, text) {
+function writeBetween(file, marker, text, note = GENERATED) {
   const start = `<!-- ${marker}:start -->`;
   const end = `<!-- ${marker}:end -->`;
   const content = readFileSync(file, 'utf8');
   const from = content.indexOf(start);
   const to = content.indexOf(end);
   if (from === -1 || to < from) throw new Error(`${file} has no ${start} … ${end} markers`);
-  const note =
-    '<!-- Generated by `npm run bench -- --write-readme` (or `--from <results file> --write-readme`); edits here are overwritten. -->';
-  writeFileSync(file, `${content.slice(0, from + start.length)}\n${note}\n${text}\n${content.slice(to)}`);
+  const body = note ? `${note}\n${text}` : text;
+  writeFileSync(file, `${content.slice(0, from + start.length)}\n${body}\n${content.slice(to)}`);
 }
 
 /**
@@ -313,8 +365,9 @@ function writeReadme(results, report, file) {
   const counted = Object.values(results.runtimes).some((entry) => entry.instructions);
   writeBetween(join(here, 'RESULTS.md'), counted ? 'bench-instructions' : 'bench', report);
   if (counted) {
-    const source = `measured on ${results.startedAt.slice(0, 10)} with \`${results.command}\``;
-    writeBetween(join(root, 'README.md'), 'bench-summary', `${instructionsSummaryLine(results.runtimes)} (${source}).`);
+    // No note and no date: the README is kept short; its markers say the line is generated, and
+    // the report it links says when and how.
+    writeBetween(join(root, 'README.md'), 'bench-summary', instructionsSummaryLine(results.runtimes), '');
   }
   console.log(`\n${counted ? 'README.md and ' : ''}test/bench/RESULTS.md: written (from ${file}).`);
 }
@@ -327,6 +380,23 @@ function withoutRawRounds(results) {
   return { ...results, runtimes };
 }
 
+/**
+ * Writes `results` where this run's results go; returns the file. Called after each runtime too,
+ * so that a run that fails late (hours into counting) keeps what it measured.
+ */
+function save(results) {
+  const date = results.startedAt.slice(0, 10);
+  const suffix = `${opts.instructions ? '-instructions' : ''}${opts.quick ? '-quick' : ''}${opts.extra.length ? '-experiments' : ''}`;
+  const name = `${opts.verdict ? 'verdict' : runtimeNames.replaceAll(',', '+')}-${date}${suffix}.json`;
+  // The raw rounds (thousands of lines a run) stay on this machine, in results/raw/, which git
+  // ignores; results/ keeps what the reports are rendered from, which the README and NOTES.md cite.
+  const saved = join(here, 'results', name);
+  mkdirSync(join(here, 'results', 'raw'), { recursive: true });
+  writeFileSync(join(here, 'results', 'raw', name), `${JSON.stringify(results, null, 2)}\n`);
+  writeFileSync(saved, `${JSON.stringify(withoutRawRounds(results), null, 2)}\n`);
+  return saved;
+}
+
 let results;
 let file;
 if (opts.from) {
@@ -334,15 +404,7 @@ if (opts.from) {
   results = JSON.parse(readFileSync(file, 'utf8'));
 } else {
   results = await run();
-  const date = results.startedAt.slice(0, 10);
-  const suffix = `${opts.instructions ? '-instructions' : ''}${opts.quick ? '-quick' : ''}${opts.extra.length ? '-experiments' : ''}`;
-  const name = `${opts.verdict ? 'verdict' : runtimeNames.replaceAll(',', '+')}-${date}${suffix}.json`;
-  // The raw rounds (thousands of lines a run) stay on this machine, in results/raw/, which git
-  // ignores; results/ keeps what the reports are rendered from, which the README and NOTES.md cite.
-  file = join(here, 'results', name);
-  mkdirSync(join(here, 'results', 'raw'), { recursive: true });
-  writeFileSync(join(here, 'results', 'raw', name), `${JSON.stringify(results, null, 2)}\n`);
-  writeFileSync(file, `${JSON.stringify(withoutRawRounds(results), null, 2)}\n`);
+  file = save(results);
 }
 const report = render(results, file.slice(root.length + 1));
 console.log(`\n${report}`);
