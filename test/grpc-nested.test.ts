@@ -1,21 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { type Runtime, runFixtureOn, runtimes } from './helpers/child.js';
+import type { ScenarioRun } from './helpers/scenario-results.js';
 
 // A call made from another call's interceptor, one stream written from many stores, and an
 // interceptor's frozen InterceptingCall subclass, on a real loopback server: natively, under
 // register (this Node, Node 24, Bun) and with the helpers.
-interface Result {
-  total: number;
-  wrong: number;
-  seen: string[];
-  ran: Record<string, number>;
-  error?: string;
-}
-interface Run {
-  runtime: string;
-  version: string;
-  results: Record<string, Result>;
-}
+type Run = ScenarioRun;
 
 const scenarios = [
   "a call made from another call's interceptor",

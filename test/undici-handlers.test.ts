@@ -1,16 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { runFixture } from './helpers/child.js';
+import type { ScenarioRun } from './helpers/scenario-results.js';
 
-interface Result {
-  total: number;
-  wrong: number;
-  seen: string[];
-  ran: Record<string, number>;
-  error?: string;
-}
-interface Run {
-  version: string;
-  results: Record<string, Result>;
+interface Run extends Omit<ScenarioRun, 'runtime'> {
   undiciRequests: number;
   prototype: { agentKeys: string[]; dispatchLength: number; composeLength: number | null };
 }

@@ -1,20 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { type Runtime, runFixtureOn, runtimes } from './helpers/child.js';
+import type { ScenarioRun } from './helpers/scenario-results.js';
 
 // A request an interceptor starts of its own, and an interceptor that spreads its handler, on real
 // loopback servers: natively, under register (this Node, Node 24, Bun) and with the helpers.
-interface Result {
-  total: number;
-  wrong: number;
-  seen: string[];
-  ran: Record<string, number>;
-  error?: string;
-}
-interface Run {
-  runtime: string;
-  version: string;
-  results: Record<string, Result>;
-}
+type Run = ScenarioRun;
 
 const nested = 'a request started inside another request';
 const spread = 'an interceptor that spreads the handler';
