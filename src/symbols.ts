@@ -34,7 +34,7 @@ export const kPatchState = Symbol.for('http2-async-context.patch-state.v1');
 export const kShared = Symbol.for('http2-async-context.clients-shared.v2');
 
 /** The load hook's state (its replacements and every copy it patched), on `node:http2`. */
-export const kHookState = Symbol.for('http2-async-context.load-hook.v2');
+export const kHookState = Symbol.for('http2-async-context.load-hook.v3');
 
 /**
  * On `globalThis`, installed by `patchClients()`: what each file of a supported client library that

@@ -13,14 +13,15 @@ import {
   type UnsupportedClient,
   unsupportedWarningCode,
 } from './registry.js';
+import { WeakEntries } from './weak-entries.js';
 
 /** Shared on `node:http2` by both module copies of this package, like the http2 patch state. */
 export interface HookState {
   active: boolean;
   /** Every copy (main entry's exports) patched so far, so that unpatch and a later patch reach them. */
-  copies: Map<object, { integration: Integration; copy: PatchedClient }>;
+  copies: WeakEntries<object, { integration: Integration; copy: PatchedClient }>;
   /** Every other file's exports patched as the file loaded, for the same reason. */
-  files: Map<object, KnownFile>;
+  files: WeakEntries<object, KnownFile>;
   /** Copies judged by the version in their package.json, each once, by folder. */
   folders: Map<string, { inRange: boolean; copy: PatchedClient }>;
   /** The copies patched since the patch was last turned on, in order, by folder. */
@@ -29,8 +30,11 @@ export interface HookState {
   leftAlone: Map<string, UnsupportedClient>;
   /** Main entries' exports that did not look like the library, so that each is judged once. */
   skipped: WeakSet<object>;
-  /** Per runtime, the hook installed (see load-hook.ts), while installed or buried under a later patch. */
-  hooks: Map<string, Replacement>;
+  /**
+   * The hooks installed (see load-hook.ts), by the loader object each went on, while installed or
+   * buried under a later patch: the runtime's own, and each a test runner's registry hands out.
+   */
+  hooks: WeakEntries<object, Replacement>;
 }
 
 /** The state, created on first use; `create` false reads it without creating it. */
@@ -41,13 +45,13 @@ export function hookState(create: boolean): HookState | undefined {
   if (holder[kHookState] === undefined && create) {
     const state: HookState = {
       active: false,
-      copies: new Map(),
-      files: new Map(),
+      copies: new WeakEntries(),
+      files: new WeakEntries(),
       folders: new Map(),
       patched: new Map(),
       leftAlone: new Map(),
       skipped: new WeakSet(),
-      hooks: new Map(),
+      hooks: new WeakEntries(),
     };
     Object.defineProperty(holder, kHookState, { value: state });
   }

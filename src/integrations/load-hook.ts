@@ -29,7 +29,7 @@ const isBun = typeof process.versions.bun === 'string';
  */
 function installCompileHook(state: HookState): void {
   const extensions = moduleInternals._extensions;
-  if (isBun || typeof extensions?.['.js'] !== 'function' || state.hooks.has('compile')) return;
+  if (isBun || typeof extensions?.['.js'] !== 'function' || state.hooks.has(extensions)) return;
   const replacement = replace(
     extensions,
     '.js',
@@ -43,7 +43,7 @@ function installCompileHook(state: HookState): void {
         return result;
       },
   );
-  if (replacement !== undefined) state.hooks.set('compile', replacement as Replacement);
+  if (replacement !== undefined) state.hooks.set(extensions, replacement as Replacement);
 }
 
 /**
@@ -73,7 +73,7 @@ function mayLoadLibraryFile(parent: unknown, request: string): boolean {
  */
 function installRequireHook(state: HookState): void {
   const { prototype } = moduleInternals;
-  if (!isBun || typeof prototype.require !== 'function' || state.hooks.has('require')) return;
+  if (!isBun || typeof prototype.require !== 'function' || state.hooks.has(prototype)) return;
   const replacement = replace(
     prototype,
     'require',
@@ -89,7 +89,7 @@ function installRequireHook(state: HookState): void {
       },
     true,
   );
-  if (replacement !== undefined) state.hooks.set('require', replacement as Replacement);
+  if (replacement !== undefined) state.hooks.set(prototype, replacement as Replacement);
 }
 
 function patchRequired(state: HookState, parent: unknown, request: string, exports: unknown): void {
@@ -183,9 +183,9 @@ export function unpatchClients(): boolean {
   for (const [exports, { integration, file }] of state.files)
     restored = integration.unpatchFile(file, exports) || restored;
   state.patched.clear();
-  for (const [name, replacement] of state.hooks) {
+  for (const [holder, replacement] of state.hooks) {
     if (!restore(replacement)) continue;
-    state.hooks.delete(name);
+    state.hooks.delete(holder);
     restored = true;
   }
   return wasActive || restored;
