@@ -2,8 +2,8 @@
 // in a bundle, so that `register`, preloaded when the bundle runs, patches them as unbundled.
 import { readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
+import { announcement } from './integrations/announcement.js';
 import { integrations, packageFileOf } from './integrations/registry.js';
-import { kBundled } from './symbols.js';
 
 /** What the plugin's `onLoad` returns: a marked file, or (once per copy) why one is left as it is. */
 export type LoadResult = { contents: string; loader: 'js' } | { warnings: Array<{ text: string }> };
@@ -40,16 +40,6 @@ async function readManifest(folder: string): Promise<Manifest | undefined> {
   } catch {
     return undefined;
   }
-}
-
-/**
- * The call appended to a library file: it runs last in the file's CommonJS wrapper, with what the
- * file exported, as `Module._load` would hand it on unbundled. `module` is the bundler's wrapper
- * parameter (renamed with it when minified); without `register`, the call does nothing.
- */
-function announcement(stated: { name: string; version: string; folder: string; file: string }): string {
-  const key = JSON.stringify(Symbol.keyFor(kBundled));
-  return `\n;globalThis[Symbol.for(${key})]?.(module.exports, ${JSON.stringify(stated)});\n`;
 }
 
 /**

@@ -3,6 +3,7 @@ import module from 'node:module';
 import { withPromisifiedForm } from './connect.js';
 import { debug } from './debug.js';
 import { unpatchClients } from './integrations/load-hook.js';
+import { noteConnectCaller } from './integrations/unreached.js';
 import { type Replacement, replace, restore } from './replace.js';
 import { kPatchState, kShim } from './symbols.js';
 import { bindSession, isClientSession, type PatchGate, scopingRequest } from './wrap-session.js';
@@ -71,7 +72,9 @@ function patchedConnect(state: PatchState, below: () => Connect): Connect {
     function connect(authority: unknown, options?: unknown, listener?: unknown) {
       const session = Reflect.apply(below(), http2Module, arguments) as unknown;
       // A test double may return anything; only a real-looking session is wrapped.
-      return state.active && isClientSession(session) ? bindSession(session, state) : session;
+      if (!state.active || !isClientSession(session)) return session;
+      noteConnectCaller();
+      return bindSession(session, state);
     } as Connect,
     below(),
   );

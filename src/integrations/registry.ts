@@ -47,6 +47,9 @@ export const issuesUrl = 'https://github.com/http2-async-context/http2-async-con
 /** The code of the warning `register` gives for a copy outside its supported range. */
 export const unsupportedWarningCode = 'HTTP2_ASYNC_CONTEXT_UNSUPPORTED';
 
+/** The code of the warning for a copy that opened a session where no load hook of ours saw it load (unreached.ts). */
+export const unreachedWarningCode = 'HTTP2_ASYNC_CONTEXT_UNREACHED';
+
 /** A copy of a client library that `patchClients()` patched, as it reports it. */
 export interface PatchedClient {
   /** The npm package name: `@grpc/grpc-js`, `http2-wrapper` or `undici` (got is patched through http2-wrapper). */
