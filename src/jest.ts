@@ -16,6 +16,7 @@ export interface JestTransformOptions {
 
 /** The parts of a Jest config `withHttp2AsyncContext()` adds to; everything else passes through. */
 export interface JestConfigLike {
+  [option: string]: unknown;
   setupFiles?: string[];
   transform?: Record<string, string | [string, Record<string, unknown>]>;
   transformIgnorePatterns?: string[];
@@ -28,7 +29,7 @@ const names = integrations.map(({ name }) => name.replace(/[.*+?^${}()|[\]\\]/g,
  * A CommonJS file of a supported library's copy: below `node_modules/<library>/`, with no other
  * `node_modules` further down (a dependency nested inside the library is not the library's).
  */
-export const libraryFilePattern = `${separator}node_modules${separator}(?:${names.join('|')})${separator}(?![\\s\\S]*${separator}node_modules${separator})[\\s\\S]*\\.c?js$`;
+export const libraryFilePattern = `${separator}node_modules${separator}(?:${names.join('|')})(?![\\s\\S]*${separator}node_modules${separator})${separator}[\\s\\S]*\\.c?js$`;
 
 /** Jest's default transform and ignore patterns, which a config that sets its own replaces. */
 const jestDefaultTransform = { '\\.[jt]sx?$': 'babel-jest' } as const;
@@ -48,6 +49,7 @@ function processFile(sourceText: string, sourcePath: string, options?: JestTrans
   const { integration, folder, file, version } = recognised;
   return { code: sourceText + announcement({ name: integration.name, version, folder, file }) };
 }
+
 export { processFile as process };
 
 /** Jest caches transformed files by this key: what the output depends on, the source and where it lies. */
@@ -70,7 +72,7 @@ export function getCacheKey(sourceText: string, sourcePath: string, options?: Je
  * module.exports = withHttp2AsyncContext({ testEnvironment: 'node' });
  * ```
  */
-export function withHttp2AsyncContext<T extends JestConfigLike>(config: T = {} as T): T {
+export function withHttp2AsyncContext<T extends JestConfigLike>(config: T = {} as T): T & Required<JestConfigLike> {
   return {
     ...config,
     setupFiles: ['http2-async-context/register', ...(config.setupFiles ?? [])],

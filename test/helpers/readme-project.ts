@@ -56,9 +56,8 @@ const linkedPackages: Record<string, string> = {
   tsx: 'tsx',
 };
 
-/** Links `name` from this repository's node_modules into `dir`'s, with its bins, as npm would install it. */
-function linkPackage(dir: string, name: string, from: string): void {
-  const target = join(root, 'node_modules', from);
+/** Links the package at `target` into `dir`'s node_modules as `name`, with its bins, as npm would install it. */
+export function linkPackage(dir: string, name: string, target: string): void {
   mkdirSync(dirname(join(dir, 'node_modules', name)), { recursive: true });
   symlinkSync(target, join(dir, 'node_modules', name), 'dir');
   const { bin } = JSON.parse(readFileSync(join(target, 'package.json'), 'utf8')) as {
@@ -81,7 +80,7 @@ export function makeProject(tarball: string): string {
   const dir = mkdtempSync(join(tmpdir(), 'h2ac-readme-'));
   execFileSync('npm', ['init', '-y'], { cwd: dir, stdio: 'pipe' });
   execFileSync('npm', ['install', '--offline', '--no-audit', '--no-fund', tarball], { cwd: dir, stdio: 'pipe' });
-  for (const [name, from] of Object.entries(linkedPackages)) linkPackage(dir, name, from);
+  for (const [name, from] of Object.entries(linkedPackages)) linkPackage(dir, name, join(root, 'node_modules', from));
   return dir;
 }
 
