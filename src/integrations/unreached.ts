@@ -46,7 +46,7 @@ export function noteConnectCaller(): void {
     process.emitWarning(
       `${copy} opened an HTTP/2 session but was loaded where register could not patch it (a test ` +
         "runner's own module registry, such as Jest's or vitest's vmThreads, or a bundle built without " +
-        "the plugin), so its callbacks may run in another request's store. See the README's Test runners and Bundlers.",
+        "the plugin), so its callbacks may run in another request's store. See the README's Test runners and bundlers.",
       { type: 'Http2AsyncContextWarning', code: unreachedWarningCode },
     );
     return;
