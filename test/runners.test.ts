@@ -5,13 +5,13 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { nodeBinaries } from './helpers/clients.js';
-import { linkPackage, makeProject, removeProject } from './helpers/readme-project.js';
+import { bun, linkPackage, makeProject, removeProject } from './helpers/readme-project.js';
 
 // Test runners that load modules through a registry of their own, in a user's project (the
 // packed package, grpc-js and undici, and today's vitest and Jest from test/runners): the routes
 // the README gives make every grpc-js and undici callback run in its own request's store, across
-// two test files in one worker; the preload alone under such a runner says so with a warning.
-// vitest 5 needs Node 22.12, so every runner runs on Node 24.
+// two test files in one worker (one for `bun test`); the preload alone under such a runner says
+// so with a warning. vitest 5 needs Node 22.12, so vitest and Jest run on Node 24.
 const root = fileURLToPath(new URL('..', import.meta.url));
 const requireRunner = createRequire(join(root, 'test/runners/package.json'));
 const packageDir = (name: string) => dirname(requireRunner.resolve(`${name}/package.json`));
@@ -67,24 +67,21 @@ afterAll(async () => {
   if (project) removeProject(project);
 });
 
-/** Runs `runner` (vitest or jest) in the project, one worker, and reads what each test file recorded. */
-function run(runner: 'vitest' | 'jest', config: string, nodeOptions?: string): Promise<Run> {
-  const results = join(project, `results-${config}`);
+/** Runs `runner` in the project, one worker, and reads what each test file recorded. */
+function run(runner: 'vitest' | 'jest' | 'bun', config: string, nodeOptions?: string): Promise<Run> {
+  const results = join(project, `results-${runner}-${config.replace(/\W+/g, '-')}`);
   mkdirSync(results, { recursive: true });
-  const args =
-    runner === 'vitest'
-      ? [join(project, 'node_modules/vitest/vitest.mjs'), 'run', '--config', config, '--maxWorkers=1']
-      : [
-          join(project, 'node_modules/jest/bin/jest.js'),
-          '--config',
-          config,
-          '--runInBand',
-          '--cacheDirectory',
-          join(results, 'cache'),
-        ];
+  const vitest = join(project, 'node_modules/vitest/vitest.mjs');
+  const jest = join(project, 'node_modules/jest/bin/jest.js');
+  const commands: Record<typeof runner, [string, ...string[]]> = {
+    vitest: [nodeBinaries[24], vitest, 'run', '--config', config, '--maxWorkers=1'],
+    jest: [nodeBinaries[24], jest, '--config', config, '--runInBand', '--cacheDirectory', join(results, 'cache')],
+    bun: [bun.bin, 'test', ...config.split(' ')],
+  };
+  const [command, ...args] = commands[runner];
   const childEnv = { ...env, H2AC_RESULTS: results, ...(nodeOptions && { NODE_OPTIONS: nodeOptions }) };
   return new Promise((resolve) => {
-    execFile(nodeBinaries[24], args, { cwd: project, env: childEnv, timeout: 90_000 }, (error, _stdout, stderr) => {
+    execFile(command, args, { cwd: project, env: childEnv, timeout: 90_000 }, (error, _stdout, stderr) => {
       const read = (name: string) => {
         const file = join(results, `${name}.json`);
         return existsSync(file) ? [[name, JSON.parse(readFileSync(file, 'utf8'))]] : [];
@@ -98,7 +95,7 @@ function run(runner: 'vitest' | 'jest', config: string, nodeOptions?: string): P
 
 /** Both test files ran every callback, each in its own request's store, with both clients patched. */
 function expectEveryCallbackInItsStore(runner: string, { code, stderr, results }: Run): void {
-  for (const file of testFiles) {
+  for (const file of runner === 'bun' ? ['a'] : testFiles) {
     const result = results[`${runner}-${file}`];
     expect(result, `${runner}-${file} ran: ${stderr.slice(-2000)}`).toBeDefined();
     const { ran, total, wrong, errors, patchedClients } = result!;
@@ -148,6 +145,15 @@ describe('Jest 30', () => {
     expectUnreachedAndSaid(
       'jest',
       await run('jest', 'jest.preload-only.config.js', '--import http2-async-context/register'),
+    );
+  }, 120_000);
+});
+
+describe('bun test', () => {
+  it('--preload register: every callback runs in its own request store', async () => {
+    expectEveryCallbackInItsStore(
+      'bun',
+      await run('bun', '--preload http2-async-context/register ./test/calls_bun.spec.mjs'),
     );
   }, 120_000);
 });
