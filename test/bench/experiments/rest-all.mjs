@@ -1,0 +1,69 @@
+// split-rest.mjs without the listener check, as scope-all.mjs is package-copy.mjs without it:
+// every event but `newListener`/`removeListener` runs in the scope, heard or not.
+import { connectWith } from './session.mjs';
+
+const kScope = Symbol('scope');
+const kEmitBelow = Symbol('emit-below');
+const kContinued = Symbol('continued');
+
+function bind(stream, scope) {
+  if (stream[kScope] !== undefined) return false;
+  if (Object.hasOwn(stream, 'emit')) stream[kEmitBelow] = stream.emit;
+  stream[kScope] = scope;
+  stream.emit = scopedEmit;
+  return true;
+}
+
+const emitBelow = (stream) => stream[kEmitBelow] ?? Object.getPrototypeOf(stream).emit;
+
+function scopedEmit(event, ...args) {
+  const scope = this[kScope];
+  if (scope && needsScope(this, event)) {
+    if (args.length > 1 || event === 'close' || event === 'headers' || event === 'continue')
+      return scopedEmitRare.call(this, event, ...args);
+    return scope.runInAsyncScope(emitBelow(this), this, event, ...args);
+  }
+  return emitBelow(this).call(this, event, ...args);
+}
+
+function scopedEmitRare(event, a, b, c) {
+  const scope = this[kScope];
+  if (event === 'headers' || event === 'continue') {
+    const status = event === 'headers' ? a?.[':status'] : 100;
+    if (status === 100 || status === '100') return emitContinueOnce(this, scope);
+  }
+  const emit = emitBelow(this);
+  try {
+    switch (arguments.length) {
+      case 1:
+        return scope.runInAsyncScope(emit, this, event);
+      case 2:
+        return scope.runInAsyncScope(emit, this, event, a);
+      case 3:
+        return scope.runInAsyncScope(emit, this, event, a, b);
+      case 4:
+        return scope.runInAsyncScope(emit, this, event, a, b, c);
+      default:
+        return scope.runInAsyncScope(emit, this, ...arguments);
+    }
+  } finally {
+    if (event === 'close') release(this, scope);
+  }
+}
+
+function needsScope(stream, event) {
+  return event !== 'newListener' && event !== 'removeListener';
+}
+
+function release(stream, scope) {
+  stream[kScope] = null;
+  scope.emitDestroy();
+}
+
+function emitContinueOnce(stream, scope) {
+  if (stream[kContinued]) return false;
+  stream[kContinued] = true;
+  return scope.runInAsyncScope(emitBelow(stream), stream, 'continue');
+}
+
+export const connect = connectWith(bind);

@@ -1,0 +1,75 @@
+// The first form of split-hot.mjs: its rare path spreads `arguments` into runInAsyncScope
+// (`...arguments`) instead of switching on the count. Below TurboFan, spreading an arguments
+// object goes through the iterator protocol, once a request here (for `close`).
+import { connectWith } from './session.mjs';
+
+const kScope = Symbol('scope');
+const kEmitBelow = Symbol('emit-below');
+const kContinued = Symbol('continued');
+
+function bind(stream, scope) {
+  if (stream[kScope] !== undefined) return false;
+  if (Object.hasOwn(stream, 'emit')) stream[kEmitBelow] = stream.emit;
+  stream[kScope] = scope;
+  stream.emit = scopedEmit;
+  return true;
+}
+
+const emitBelow = (stream) => stream[kEmitBelow] ?? Object.getPrototypeOf(stream).emit;
+
+function scopedEmit(event, a, b, c) {
+  const scope = this[kScope];
+  if (scope && needsScope(this, event)) {
+    if (arguments.length > 2 || event === 'close' || event === 'headers' || event === 'continue')
+      return Reflect.apply(scopedEmitRare, this, arguments);
+    return arguments.length === 1
+      ? scope.runInAsyncScope(emitBelow(this), this, event)
+      : scope.runInAsyncScope(emitBelow(this), this, event, a);
+  }
+  const emit = emitBelow(this);
+  switch (arguments.length) {
+    case 1:
+      return emit.call(this, event);
+    case 2:
+      return emit.call(this, event, a);
+    case 3:
+      return emit.call(this, event, a, b);
+    case 4:
+      return emit.call(this, event, a, b, c);
+    default:
+      return Reflect.apply(emit, this, arguments);
+  }
+}
+
+function scopedEmitRare(event, a) {
+  const scope = this[kScope];
+  if (event === 'headers' || event === 'continue') {
+    const status = event === 'headers' ? a?.[':status'] : 100;
+    if (status === 100 || status === '100') return emitContinueOnce(this, scope);
+  }
+  try {
+    return scope.runInAsyncScope(emitBelow(this), this, ...arguments);
+  } finally {
+    if (event === 'close') release(this, scope);
+  }
+}
+
+function needsScope(stream, event) {
+  if (event === 'error' || event === 'close') return true;
+  if (event === 'newListener' || event === 'removeListener') return false;
+  const events = stream._events;
+  return events === undefined ? stream.listenerCount(event) > 0 : events[event] !== undefined;
+}
+
+function release(stream, scope) {
+  stream[kScope] = null;
+  scope.emitDestroy();
+}
+
+function emitContinueOnce(stream, scope) {
+  if (stream[kContinued]) return false;
+  stream[kContinued] = true;
+  return scope.runInAsyncScope(emitBelow(stream), stream, 'continue');
+}
+
+export const connect = connectWith(bind);
