@@ -45,8 +45,9 @@ export function buildClientMatrix(results) {
     const name = runtime ? `${runtime.name} ${runtime.version}` : result.id;
     header.push(name);
     for (const report of reports) {
-      // The doctor's note on bundlers is for a user's project: this repository's esbuild only bundles its tests.
-      for (const note of report.notes) if (!note.startsWith('Bundles: ')) notes.add(note);
+      // The doctor's notes on bundlers and test runners are for a user's project: this repository's
+      // esbuild only bundles its tests, and its vitest runs them.
+      for (const note of report.notes) if (!/^(Bundles|Test runners): /.test(note)) notes.add(note);
       for (const client of report.clients) {
         const label = `${client.package} ${client.version}`;
         const phases = [

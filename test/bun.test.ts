@@ -160,8 +160,11 @@ describe.skipIf(bun === undefined)('the client doctor on Bun', () => {
     expect(report).toMatchObject({
       runtime: { name: 'bun' },
       modes: ['native', 'register', 'explicit'],
-      // Run in the repository, which bundles its tests' apps with esbuild.
-      notes: [expect.stringMatching(/^Bundles: this project depends on esbuild\. /)],
+      // Run in the repository, which bundles its tests' apps with esbuild and runs its tests with vitest.
+      notes: [
+        expect.stringMatching(/^Bundles: this project depends on esbuild\. /),
+        expect.stringMatching(/^Test runners: this project depends on vitest\. /),
+      ],
       ok: true,
     });
     const phases = report.clients[0]!.modes.register!.run!.phases;

@@ -11,7 +11,6 @@ export type {
   OpenedClient,
   RequestKind,
 } from './client-scenarios/adapter.js';
-export { bundlerNote } from './client-scenarios/bundler-note.js';
 export type { CallbackCell, RequestProbe } from './client-scenarios/callback-log.js';
 export { clientRunLegend, formatClientRun } from './client-scenarios/client-report.js';
 export type { ClientScenarioServer, ClientServerOptions } from './client-scenarios/client-server.js';
@@ -27,6 +26,7 @@ export {
   clientPackages,
   findInstalledClients,
 } from './client-scenarios/installed-clients.js';
+export { bundlerNote, testRunnerNote } from './client-scenarios/project-notes.js';
 export type { ClientRun, ClientRunOptions, PhaseResult } from './client-scenarios/run-clients.js';
 export { runClientScenarios } from './client-scenarios/run-clients.js';
 export type { ClientMode, StackEntry, StackOptions } from './client-scenarios/stack.js';

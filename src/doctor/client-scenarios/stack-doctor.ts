@@ -4,8 +4,8 @@ import { pathToFileURL } from 'node:url';
 import { detectRuntime, type RuntimeInfo } from '../doctor.js';
 import { clientsNextStep } from '../next-step.js';
 import { formatTable, type TableLine } from '../table.js';
-import { bundlerNote } from './bundler-note.js';
 import { findInstalledClients, type InstalledClient } from './installed-clients.js';
+import { bundlerNote, testRunnerNote } from './project-notes.js';
 import type { ClientRun } from './run-clients.js';
 import { type ClientMode, runClientStack, type StackEntry } from './stack.js';
 
@@ -124,7 +124,7 @@ export async function runStackDoctor(options: StackDoctorOptions): Promise<Stack
         entry.skipKind === 'unsupported',
     ),
   );
-  const bundles = bundlerNote(from);
+  const projectNotes = [bundlerNote(from), testRunnerNote(from)].filter((note) => note !== undefined);
   const notes = [
     ...(runtime.name === 'deno'
       ? [
@@ -132,7 +132,7 @@ export async function runStackDoctor(options: StackDoctorOptions): Promise<Stack
             '(nghttp2 assertion in find_stream_on_goaway_func).',
         ]
       : []),
-    ...(bundles === undefined ? [] : [bundles]),
+    ...projectNotes,
   ];
   return { runtime, from, modes, clients, notes, ok };
 }
