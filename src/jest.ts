@@ -52,11 +52,14 @@ function processFile(sourceText: string, sourcePath: string, options?: JestTrans
 
 export { processFile as process };
 
-/** Jest caches transformed files by this key: what the output depends on, the source and where it lies. */
+/**
+ * Jest caches transformed files by this key: a hash of the output itself (so a new version of the
+ * library or of this package, which changes what is appended, is a new key) and of where it lies.
+ */
 export function getCacheKey(sourceText: string, sourcePath: string, options?: JestTransformOptions): string {
   return createHash('sha256')
-    .update(JSON.stringify(['http2-async-context/jest 1', sourcePath, options?.supportsStaticESM === true]))
-    .update(sourceText)
+    .update(JSON.stringify([sourcePath, options?.supportsStaticESM === true]))
+    .update(processFile(sourceText, sourcePath, options).code)
     .digest('hex');
 }
 
