@@ -21,6 +21,7 @@ const testFiles = ['a', 'b'];
 const configs: Record<string, string> = {
   'vitest.vm-threads.config.mjs': `export default { test: { include: ['test/*.test.mjs'], pool: 'vmThreads', setupFiles: ['http2-async-context/register'] } };`,
   'vitest.vm-forks.config.mjs': `export default { test: { include: ['test/*.test.mjs'], pool: 'vmForks', setupFiles: ['http2-async-context/register'] } };`,
+  'vitest.threads.config.mjs': `export default { test: { include: ['test/*.test.mjs'], pool: 'threads', setupFiles: ['http2-async-context/register'] } };`,
   'vitest.inline.config.mjs': `export default { test: { include: ['test/*.test.mjs'], server: { deps: { inline: true } }, setupFiles: ['http2-async-context/register'] } };`,
   'vitest.preload-only.config.mjs': `export default { test: { include: ['test/*.test.mjs'], pool: 'vmThreads', execArgv: ['--import', 'http2-async-context/register'] } };`,
   'jest.config.js': `const { withHttp2AsyncContext } = require('http2-async-context/jest');\nmodule.exports = withHttp2AsyncContext({ testEnvironment: 'node', testMatch: ['**/test/*.test.cjs'] });`,
@@ -122,7 +123,8 @@ describe('vitest 5 with register as a setup file', () => {
   it.each([
     ['vmThreads', 'vitest.vm-threads.config.mjs'],
     ['vmForks', 'vitest.vm-forks.config.mjs'],
-    ['server.deps.inline', 'vitest.inline.config.mjs'],
+    ['threads', 'vitest.threads.config.mjs'],
+    ['server.deps.inline (the default pool)', 'vitest.inline.config.mjs'],
   ])(
     '%s: every callback runs in its own request store, in every test file',
     async (_, config) => {
