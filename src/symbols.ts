@@ -31,7 +31,7 @@ export const kPatchState = Symbol.for('http2-async-context.patch-state.v1');
 // The client integrations.
 
 /** The state the integrations share (whether they are on, the hop a request is passed to), on `node:http2`. */
-export const kShared = Symbol.for('http2-async-context.clients-shared.v2');
+export const kShared = Symbol.for('http2-async-context.clients-shared.v3');
 
 /** The load hook's state (its replacements and every copy it patched), on `node:http2`. */
 export const kHookState = Symbol.for('http2-async-context.load-hook.v3');

@@ -18,8 +18,14 @@ const require = createRequire(import.meta.url);
 const undici = requirePrevious('undici') as typeof import('undici');
 const dispatcherBase = Object.getPrototypeOf(undici.Client.prototype) as { dispatch: unknown };
 const http2wrapper = require('http2-wrapper') as typeof import('http2-wrapper') & {
-  Agent: { prototype: { request: unknown } };
+  Agent: { prototype: { request: unknown }; connect(origin: URL, options: object): unknown };
 };
+/** The parts of an http2-wrapper `Agent` these tests call. */
+interface WrapperAgent {
+  request(origin: URL, options: object, headers: object): Promise<import('node:http2').ClientHttp2Stream>;
+  createConnection(origin: URL, options: object): unknown;
+  destroy(): void;
+}
 const tls = transports[1];
 // Register's load hook on Node: once per CommonJS file as it first loads.
 const extensions = (Module as unknown as { _extensions: Record<string, unknown> })._extensions;
@@ -300,6 +306,48 @@ describe('explicit helpers', () => {
   it('scopeHttp2WrapperAgent scopes a cold agent without register, natively wrong', async () => {
     expect(await coldWrapper(new http2wrapper.Agent())).toBeLessThan(3);
     expect(await coldWrapper(scopeHttp2WrapperAgent(new http2wrapper.Agent()))).toBe(3);
+  });
+
+  /** One `agent.request()` for /trailers in the store `id`; resolves with the stores its stream's events saw. */
+  function agentRequestIn(agent: WrapperAgent, id: string): Promise<Array<string | undefined>> {
+    return als.run(id, async () => {
+      const stream = await agent.request(
+        new URL(server.origin),
+        { ca: tls.client.ca },
+        {
+          ':path': '/trailers',
+        },
+      );
+      return new Promise((resolve, reject) => {
+        const stores: Array<string | undefined> = [];
+        stream.on('response', () => stores.push(als.getStore()));
+        stream.on('data', () => stores.push(als.getStore()));
+        stream.on('end', () => {
+          stores.push(als.getStore());
+          resolve(stores);
+        });
+        stream.on('error', reject);
+        stream.resume();
+      });
+    });
+  }
+
+  it('a request started inside a request of the agent is a request of its own, not a hop of it', async () => {
+    // The only user code that runs synchronously inside Agent#request is a custom
+    // createConnection. A request made there, in its own store, queues behind the session the
+    // first request is connecting, and is opened from that session's callbacks with the first one.
+    patchClients();
+    const agent = new http2wrapper.Agent() as unknown as WrapperAgent;
+    let side: Promise<Array<string | undefined>> | undefined;
+    agent.createConnection = (origin, options) => {
+      side ??= agentRequestIn(agent, 'side');
+      return http2wrapper.Agent.connect(origin, options);
+    };
+    const first = agentRequestIn(agent, 'first');
+    expect(side).toBeDefined();
+    expect(await first).toEqual(['first', 'first', 'first']);
+    expect(await side).toEqual(['side', 'side', 'side']);
+    agent.destroy();
   });
 
   it('with register as well, an http2-wrapper request is scoped once', async () => {

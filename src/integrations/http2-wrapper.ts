@@ -4,23 +4,31 @@ import { rebindStreamScope } from '../bind-stream.js';
 import { kScopedAgent } from '../symbols.js';
 import type { Integration } from './integration.js';
 import { replaceMethods, restoreMethods } from './method-slots.js';
-import { sharedClientState, whileScoping } from './shared-state.js';
+import { sharedClientState, takeHanding } from './shared-state.js';
 
 type AgentRequest = (this: unknown, ...args: unknown[]) => Promise<ClientHttp2Stream>;
 
 /**
  * Runs `request` (http2-wrapper's `Agent#request`, which resolves with the stream once a session
  * takes it from the agent's queue) with a scope captured now, in the caller's context, and makes
- * that the stream's scope: the stream was opened later, from the agent's own callbacks.
+ * that the stream's scope: the stream was opened later, from the agent's own callbacks. While it
+ * runs, `request` alone may join this request as its hop (a wrapper of ours beneath, the other of
+ * register and the explicit helper); any other request started meanwhile (from a custom
+ * `createConnection`, say) is a request of its own.
  */
 function requestInScope(request: AgentRequest, agent: unknown, args: unknown[]): Promise<ClientHttp2Stream> {
   const scope = new AsyncResource('Http2WrapperRequest');
+  const shared = sharedClientState();
+  const outer = shared.agentHandingOn;
+  shared.agentHandingOn = { next: request, scope };
   let pending: Promise<ClientHttp2Stream>;
   try {
-    pending = whileScoping(sharedClientState(), () => Reflect.apply(request, agent, args));
+    pending = Reflect.apply(request, agent, args);
   } catch (error) {
     scope.emitDestroy();
     throw error;
+  } finally {
+    shared.agentHandingOn = outer;
   }
   return pending.then(
     (stream) => {
@@ -33,6 +41,12 @@ function requestInScope(request: AgentRequest, agent: unknown, args: unknown[]):
     },
   );
 }
+
+/**
+ * True when `hop` is the one request of ours that a request of ours above it is handing to. Each
+ * hop is a method, as `Agent#request` is, so that the function installed is the hop itself.
+ */
+const handedTo = (hop: unknown) => takeHanding(sharedClientState().agentHandingOn, hop) !== undefined;
 
 /**
  * Makes an http2-wrapper `Agent` (or got's `agent.http2`) run every event of its requests (the
@@ -52,15 +66,15 @@ export function scopeHttp2WrapperAgent<Agent extends object>(agent: Agent): Agen
   const target = agent as Record<string | symbol, unknown>;
   if (typeof target.request !== 'function' || target[kScopedAgent]) return agent;
   Object.defineProperty(target, kScopedAgent, { value: true });
-  replaceMethods(
-    target,
-    ['request'],
-    (_, below) =>
-      function request(this: unknown) {
-        if (sharedClientState().scopingDepth > 0) return Reflect.apply(below(), this, arguments);
+  replaceMethods(target, ['request'], (_, below) => {
+    const hop = {
+      request(this: unknown) {
+        if (handedTo(hop.request)) return Reflect.apply(below(), this, arguments);
         return requestInScope(below() as AgentRequest, this, Array.from(arguments));
       },
-  );
+    };
+    return hop.request;
+  });
   return agent;
 }
 
@@ -76,16 +90,16 @@ function agentPrototypeOf(exports: unknown): Record<string, unknown> | undefined
 function patchAgent(exports: unknown): boolean {
   const prototype = agentPrototypeOf(exports);
   if (prototype === undefined) return false;
-  replaceMethods(
-    prototype,
-    ['request'],
-    (_, below) =>
-      function request(this: unknown) {
-        if (!sharedClientState().clientsPatched || sharedClientState().scopingDepth > 0)
+  replaceMethods(prototype, ['request'], (_, below) => {
+    const hop = {
+      request(this: unknown) {
+        if (!sharedClientState().clientsPatched || handedTo(hop.request))
           return Reflect.apply(below(), this, arguments);
         return requestInScope(below() as AgentRequest, this, Array.from(arguments));
       },
-  );
+    };
+    return hop.request;
+  });
   return true;
 }
 

@@ -24,11 +24,8 @@ export function takeHanding<Scope>(handing: HandingOn<Scope> | undefined, hop: u
 export interface SharedClientState {
   /** True while `patchClients()` is on; wrappers it installed pass through while it is off. */
   clientsPatched: boolean;
-  /**
-   * How many register-patched grpc-js calls or http2-wrapper requests are being created right
-   * now, synchronously: an explicit helper under one of them leaves the scoping to it.
-   */
-  scopingDepth: number;
+  /** An http2-wrapper `Agent#request` of ours calling the one beneath it right now, if any. */
+  agentHandingOn: HandingOn<AsyncResource> | undefined;
   /** A hop of ours building the rest of a grpc-js call's interceptor chain right now, if any. */
   grpcHandingOn: HandingOn<CallScope> | undefined;
   /** A hop of ours passing an undici request on right now, if any; its scope, when it knows it. */
@@ -46,18 +43,13 @@ export function sharedClientState(): SharedClientState {
   const holder = http2 as unknown as { [kShared]?: SharedClientState };
   shared = holder[kShared];
   if (shared === undefined) {
-    shared = { clientsPatched: false, scopingDepth: 0, grpcHandingOn: undefined, undiciHandingOn: undefined };
+    shared = {
+      clientsPatched: false,
+      agentHandingOn: undefined,
+      grpcHandingOn: undefined,
+      undiciHandingOn: undefined,
+    };
     Object.defineProperty(holder, kShared, { value: shared });
   }
   return shared;
-}
-
-/** Runs `create` marked as a register-scoped creation, so explicit helpers inside step aside. */
-export function whileScoping<T>(shared: SharedClientState, create: () => T): T {
-  shared.scopingDepth++;
-  try {
-    return create();
-  } finally {
-    shared.scopingDepth--;
-  }
 }
