@@ -26,7 +26,7 @@
 //                           --instructions run, the one summary line README.md quotes
 //   --from file             render a saved run (test/bench/results/*.json) instead of running
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -380,14 +380,28 @@ function withoutRawRounds(results) {
   return { ...results, runtimes };
 }
 
+let savedName;
+
+/**
+ * The file this run writes, chosen at its first save: a name no earlier run's results have, so a
+ * second run on the same day (another experiment, a rerun) never overwrites a file NOTES.md cites.
+ */
+function freshName(results) {
+  const date = results.startedAt.slice(0, 10);
+  const suffix = `${opts.instructions ? '-instructions' : ''}${opts.quick ? '-quick' : ''}${opts.extra.length ? '-experiments' : ''}`;
+  const stem = `${opts.verdict ? 'verdict' : runtimeNames.replaceAll(',', '+')}-${date}${suffix}`;
+  for (let n = 1; ; n++) {
+    const name = `${stem}${n === 1 ? '' : `-${n}`}.json`;
+    if (!existsSync(join(here, 'results', name))) return name;
+  }
+}
+
 /**
  * Writes `results` where this run's results go; returns the file. Called after each runtime too,
  * so that a run that fails late (hours into counting) keeps what it measured.
  */
 function save(results) {
-  const date = results.startedAt.slice(0, 10);
-  const suffix = `${opts.instructions ? '-instructions' : ''}${opts.quick ? '-quick' : ''}${opts.extra.length ? '-experiments' : ''}`;
-  const name = `${opts.verdict ? 'verdict' : runtimeNames.replaceAll(',', '+')}-${date}${suffix}.json`;
+  const name = (savedName ??= freshName(results));
   // The raw rounds (thousands of lines a run) stay on this machine, in results/raw/, which git
   // ignores; results/ keeps what the reports are rendered from, which the README and NOTES.md cite.
   const saved = join(here, 'results', name);
