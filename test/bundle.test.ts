@@ -81,6 +81,14 @@ describe.each(nodes)('an esbuild bundle under register ($name)', ({ bin, set }) 
       for (const phase of phases) expectLoss(run, client, phase);
     // got 15 goes through http2-wrapper; got 16's own client keeps the store with node:http2 patched.
     if (set === 'previous') for (const phase of phases) expectLoss(run, 'got', phase);
+    // Not silently: where the bundle keeps function names, register names each library it could
+    // not reach, once per library and bundle (http2-wrapper's session opener has no telling name).
+    for (const name of ['@grpc/grpc-js', 'undici'])
+      expect(
+        run.stderr.split(
+          `[HTTP2_ASYNC_CONTEXT_UNREACHED] Http2AsyncContextWarning: ${name} opened an HTTP/2 session from ${app},`,
+        ),
+      ).toHaveLength(2);
   }, 60_000);
 
   it('NODE_DEBUG says each bundled copy was patched by its main entry too, as unbundled, and none left alone', async () => {
