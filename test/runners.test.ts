@@ -8,13 +8,14 @@ import { nodeBinaries } from './helpers/clients.js';
 import { bun, linkPackage, makeProject, removeProject } from './helpers/readme-project.js';
 
 // Test runners that load modules through a registry of their own, in a user's project (the
-// packed package, grpc-js and undici, and today's vitest and Jest from test/runners): the routes
+// packed package, grpc-js and undici, and today's vitest and Jest from test/runners; the previous
+// vitest major, 4, from test/runners-vitest4, in a second project of its own): the routes
 // the README gives make every grpc-js and undici callback run in its own request's store, across
 // two test files in one worker (one for `bun test`); the preload alone under such a runner says
 // so with a warning. vitest 5 needs Node 22.12, so vitest and Jest run on Node 24.
 const root = fileURLToPath(new URL('..', import.meta.url));
-const requireRunner = createRequire(join(root, 'test/runners/package.json'));
-const packageDir = (name: string) => dirname(requireRunner.resolve(`${name}/package.json`));
+const packageDir = (workspace: string, name: string) =>
+  dirname(createRequire(join(root, workspace, 'package.json')).resolve(`${name}/package.json`));
 const testFiles = ['a', 'b'];
 
 /** The configs of the README's routes, and two without them, as a user writes them. */
@@ -35,6 +36,8 @@ interface Run {
 }
 
 let project: string;
+/** The same project with vitest 4 in place of vitest 5. */
+let project4: string;
 /** The loopback servers of test/fixtures/client-app-servers.mjs (h2c with a gRPC service, TLS with `/hello`). */
 interface LoopbackServer {
   authority: string;
@@ -45,12 +48,18 @@ type StartServer = (options: { secure: boolean }) => Promise<LoopbackServer>;
 let servers: LoopbackServer[];
 let env: NodeJS.ProcessEnv;
 
+/** A user's project with the packed package, the fixtures and configs, and `runners` linked in. */
+function projectWith(runners: Record<string, string>): string {
+  const dir = makeProject(inject('tarball'));
+  for (const [name, workspace] of Object.entries(runners)) linkPackage(dir, name, packageDir(workspace, name));
+  cpSync(join(root, 'test/fixtures/runners'), join(dir, 'test'), { recursive: true });
+  for (const [file, text] of Object.entries(configs)) writeFileSync(join(dir, file), `${text}\n`);
+  return dir;
+}
+
 beforeAll(async () => {
-  project = makeProject(inject('tarball'));
-  linkPackage(project, 'vitest', packageDir('vitest'));
-  linkPackage(project, 'jest', packageDir('jest'));
-  cpSync(join(root, 'test/fixtures/runners'), join(project, 'test'), { recursive: true });
-  for (const [file, text] of Object.entries(configs)) writeFileSync(join(project, file), `${text}\n`);
+  project = projectWith({ vitest: 'test/runners', jest: 'test/runners' });
+  project4 = projectWith({ vitest: 'test/runners-vitest4' });
   const serversModule = new URL('fixtures/client-app-servers.mjs', import.meta.url).href;
   const { startServer } = (await import(serversModule)) as { startServer: StartServer };
   servers = await Promise.all([startServer({ secure: false }), startServer({ secure: true })]);
@@ -66,14 +75,18 @@ beforeAll(async () => {
 afterAll(async () => {
   await Promise.all(servers?.map((server) => server.close()) ?? []);
   if (project) removeProject(project);
+  if (project4) removeProject(project4);
 });
 
-/** Runs `runner` in the project, one worker, and reads what each test file recorded. */
-function run(runner: 'vitest' | 'jest' | 'bun', config: string, nodeOptions?: string): Promise<Run> {
-  const results = join(project, `results-${runner}-${config.replace(/\W+/g, '-')}`);
+/**
+ * Runs `runner` in the project (`dir`, the vitest 4 one for vitest 4), one worker, and reads what
+ * each test file recorded.
+ */
+function run(runner: 'vitest' | 'jest' | 'bun', config: string, nodeOptions?: string, dir = project): Promise<Run> {
+  const results = join(dir, `results-${runner}-${config.replace(/\W+/g, '-')}`);
   mkdirSync(results, { recursive: true });
-  const vitest = join(project, 'node_modules/vitest/vitest.mjs');
-  const jest = join(project, 'node_modules/jest/bin/jest.js');
+  const vitest = join(dir, 'node_modules/vitest/vitest.mjs');
+  const jest = join(dir, 'node_modules/jest/bin/jest.js');
   const commands: Record<typeof runner, [string, ...string[]]> = {
     vitest: [nodeBinaries[24], vitest, 'run', '--config', config, '--maxWorkers=1'],
     jest: [nodeBinaries[24], jest, '--config', config, '--runInBand', '--cacheDirectory', join(results, 'cache')],
@@ -82,7 +95,7 @@ function run(runner: 'vitest' | 'jest' | 'bun', config: string, nodeOptions?: st
   const [command, ...args] = commands[runner];
   const childEnv = { ...env, H2AC_RESULTS: results, ...(nodeOptions && { NODE_OPTIONS: nodeOptions }) };
   return new Promise((resolve) => {
-    execFile(command, args, { cwd: project, env: childEnv, timeout: 90_000 }, (error, _stdout, stderr) => {
+    execFile(command, args, { cwd: dir, env: childEnv, timeout: 90_000 }, (error, _stdout, stderr) => {
       const read = (name: string) => {
         const file = join(results, `${name}.json`);
         return existsSync(file) ? [[name, JSON.parse(readFileSync(file, 'utf8'))]] : [];
@@ -119,7 +132,15 @@ function expectUnreachedAndSaid(runner: string, { stderr, results }: Run): void 
     expect(stderr).toMatch(new RegExp(`HTTP2_ASYNC_CONTEXT_UNREACHED.*${library}.*opened an HTTP/2 session`));
 }
 
-describe('vitest 5 with register as a setup file', () => {
+describe.each([
+  { major: 5, dir: () => project },
+  { major: 4, dir: () => project4 },
+])('vitest $major with register as a setup file', ({ major, dir }) => {
+  it(`the project runs vitest ${major}`, () => {
+    const { version } = JSON.parse(readFileSync(join(dir(), 'node_modules/vitest/package.json'), 'utf8'));
+    expect(version).toMatch(new RegExp(`^${major}\\.`));
+  });
+
   it.each([
     ['vmThreads', 'vitest.vm-threads.config.mjs'],
     ['vmForks', 'vitest.vm-forks.config.mjs'],
@@ -128,13 +149,13 @@ describe('vitest 5 with register as a setup file', () => {
   ])(
     '%s: every callback runs in its own request store, in every test file',
     async (_, config) => {
-      expectEveryCallbackInItsStore('vitest', await run('vitest', config));
+      expectEveryCallbackInItsStore('vitest', await run('vitest', config, undefined, dir()));
     },
     120_000,
   );
 
   it('vmThreads with the preload alone warns, per library, that it could not reach them', async () => {
-    expectUnreachedAndSaid('vitest', await run('vitest', 'vitest.preload-only.config.mjs'));
+    expectUnreachedAndSaid('vitest', await run('vitest', 'vitest.preload-only.config.mjs', undefined, dir()));
   }, 120_000);
 });
 
