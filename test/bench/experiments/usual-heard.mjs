@@ -1,5 +1,5 @@
 // package-copy.mjs where the events a stream nearly always has a listener for (`finish`, which
-// Node's own listener hears, `data`, `end`, `response`) skip the listener check and are scoped
+// Node's own listener hears, `data`, `end`, `response`) go without the listener check and are scoped
 // whether heard or not: no `_events[event]` keyed load for them.
 import { connectWith } from './session.mjs';
 
